@@ -1,0 +1,38 @@
+# `make demo` and `make test` each create .venv and install what they need if missing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Stamps record that an extra is installed; they are redone when pyproject.toml changes.
+$(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[sklearn]"
+	touch $@
+
+$(VENV)/.test-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+demo: $(VENV)/.demo-installed
+	$(BIN)/mlplab reproduce part2
+	@echo
+	$(BIN)/python examples/digits.py
+
+test: $(VENV)/.test-installed
+	$(BIN)/ruff check mlplab tests bench examples
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff check mlplab tests bench examples
+	$(BIN)/ruff format --check mlplab tests bench examples
+
+bench: $(VENV)/.test-installed
+	$(BIN)/python bench/tutorial_speed.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

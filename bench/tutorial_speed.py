@@ -1,0 +1,100 @@
+"""Time mlplab against the tutorials' bare NumPy loop on the 3-4-1 network.
+
+Both train the part 2 network (XOR targets, sigmoid, no bias, tutorial
+weights from seed 1) for 60000 full-batch iterations with alpha 10. Runs are
+interleaved (bare, mlplab, bare, mlplab, ...) so machine noise hits both
+alike; the script prints each median and the ratio mlplab / bare loop.
+
+    python bench/tutorial_speed.py [--repeats 7] [--iterations 60000]
+
+The bare loop is the tutorial's own code, integer X included. A second line
+compares against the same loop given float X (the tutorial's int X costs it a
+conversion in every product), which is the stricter baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+import mlplab
+from mlplab.data import tutorial_xy
+
+
+def tutorial_loop(X: np.ndarray, y: np.ndarray, alpha: float, iterations: int) -> list:
+    """The tutorials' part 2 loop, as written there (minus the printing)."""
+
+    def sigmoid(x):
+        return 1 / (1 + np.exp(-x))
+
+    def sigmoid_output_to_derivative(output):
+        return output * (1 - output)
+
+    np.random.seed(1)
+    synapse_0 = 2 * np.random.random((3, 4)) - 1
+    synapse_1 = 2 * np.random.random((4, 1)) - 1
+    for _j in range(iterations):
+        layer_0 = X
+        layer_1 = sigmoid(np.dot(layer_0, synapse_0))
+        layer_2 = sigmoid(np.dot(layer_1, synapse_1))
+        layer_2_error = layer_2 - y
+        layer_2_delta = layer_2_error * sigmoid_output_to_derivative(layer_2)
+        layer_1_error = layer_2_delta.dot(synapse_1.T)
+        layer_1_delta = layer_1_error * sigmoid_output_to_derivative(layer_1)
+        synapse_1_weight_update = layer_1.T.dot(layer_2_delta)
+        synapse_0_weight_update = layer_0.T.dot(layer_1_delta)
+        synapse_1 -= alpha * synapse_1_weight_update
+        synapse_0 -= alpha * synapse_0_weight_update
+    return [synapse_0, synapse_1]
+
+
+def mlplab_run(X: np.ndarray, y: np.ndarray, alpha: float, iterations: int) -> list:
+    """The same training through mlplab's public API, with its defaults (guard on)."""
+    net = mlplab.MLP([3, 4, 1], activation="sigmoid", output_activation="sigmoid",
+                     bias=False, init="tutorial", seed=1)
+    mlplab.fit(net, X, y, loss="delta", optimizer=mlplab.sgd(alpha), iterations=iterations)
+    return net.params
+
+
+def timed(fn, *args) -> tuple[float, list]:
+    start = time.perf_counter()
+    result = fn(*args)
+    return time.perf_counter() - start, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--iterations", type=int, default=60000)
+    parser.add_argument("--alpha", type=float, default=10.0)
+    args = parser.parse_args()
+
+    X, y = tutorial_xy("part2")
+    X_int, y_int = X.astype(int), y.astype(int)
+    times: dict[str, list[float]] = {"bare (int X)": [], "bare (float X)": [], "mlplab": []}
+    for _ in range(args.repeats):
+        t_int, w_int = timed(tutorial_loop, X_int, y_int, args.alpha, args.iterations)
+        t_mlp, w_mlp = timed(mlplab_run, X, y, args.alpha, args.iterations)
+        t_float, _ = timed(tutorial_loop, X, y, args.alpha, args.iterations)
+        times["bare (int X)"].append(t_int)
+        times["mlplab"].append(t_mlp)
+        times["bare (float X)"].append(t_float)
+    same = all(np.allclose(a, b, rtol=1e-9, atol=0) for a, b in zip(w_int, w_mlp, strict=True))
+
+    medians = {name: statistics.median(ts) for name, ts in times.items()}
+    print(f"3-4-1 tutorial network, {args.iterations} full-batch iterations, alpha "
+          f"{args.alpha:g}, median of {args.repeats} interleaved runs")
+    for name, median in medians.items():
+        print(f"  {name:<16} {median:7.3f} s   ({median / args.iterations * 1e6:5.1f} us/iter)")
+    print(f"  final weights equal (rtol 1e-9): {same}")
+    ratio = medians["mlplab"] / medians["bare (int X)"]
+    print(f"ratio mlplab / tutorial loop:          {ratio:.2f}   (target <= 1.3)")
+    print(f"ratio mlplab / tutorial loop, float X: "
+          f"{medians['mlplab'] / medians['bare (float X)']:.2f}")
+
+
+if __name__ == "__main__":
+    main()

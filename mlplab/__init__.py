@@ -1,0 +1,50 @@
+"""mlplab: multi-layer perceptrons from scratch on NumPy.
+
+    >>> import mlplab
+    >>> from mlplab.data import tutorial_xy
+    >>> X, y = tutorial_xy("part2")
+    >>> net = mlplab.MLP([3, 4, 1], activation="sigmoid", output_activation="sigmoid",
+    ...                  bias=False, init="tutorial", seed=1)
+    >>> history = mlplab.fit(net, X, y, loss="delta", optimizer=mlplab.sgd(10.0),
+    ...                      iterations=60000)
+"""
+
+from mlplab.callbacks import (
+    Callback,
+    DirectionChanges,
+    DivergenceError,
+    DivergenceGuard,
+    PrintError,
+)
+from mlplab.diagnostics import gradient_check
+from mlplab.history import History
+from mlplab.layers import Activation, Dense, Layer
+from mlplab.losses import Loss, get_loss
+from mlplab.model import MLP, Sequential
+from mlplab.optim import GradientTransformation, chain, sgd
+from mlplab.train import TrainingState, fit
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "MLP",
+    "Activation",
+    "Callback",
+    "Dense",
+    "DirectionChanges",
+    "DivergenceError",
+    "DivergenceGuard",
+    "GradientTransformation",
+    "History",
+    "Layer",
+    "Loss",
+    "PrintError",
+    "Sequential",
+    "TrainingState",
+    "__version__",
+    "chain",
+    "fit",
+    "get_loss",
+    "gradient_check",
+    "sgd",
+]

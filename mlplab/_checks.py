@@ -1,0 +1,88 @@
+"""Argument checks with one message template.
+
+Every user mistake is reported as: "The 'NAME' parameter of OWNER must be
+EXPECTED. Got GIVEN instead." so a message always says which argument, what
+was expected and what was seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        if value.size <= 8:
+            return f"array {np.array2string(value, separator=', ')}"
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def invalid(name: str, owner: str, expected: str, given: Any, *, raw: bool = False) -> ValueError:
+    """A ValueError in the project's template; `raw` puts `given` in as text."""
+    seen = given if raw else _describe(given)
+    return ValueError(f"The '{name}' parameter of {owner} must be {expected}. Got {seen} instead.")
+
+
+def check_choice(name: str, owner: str, value: Any, options: Iterable[str]) -> str:
+    """Return `value` if it is one of `options` (strings), else raise."""
+    options = sorted(options)
+    if not isinstance(value, str) or value not in options:
+        expected = "one of " + ", ".join(repr(o) for o in options)
+        raise invalid(name, owner, expected, value)
+    return value
+
+
+def check_int(name: str, owner: str, value: Any, *, low: int = 0, allow_none: bool = False) -> Any:
+    """Return `value` if it is an int >= low (or None when allowed), else raise."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
+        expected = f"an int in the range [{low}, inf)" + (" or None" if allow_none else "")
+        raise invalid(name, owner, expected, value)
+    return int(value)
+
+
+def check_number(name: str, owner: str, value: Any, *, low: float = 0.0,
+                 low_open: bool = True, high: float = np.inf) -> Any:
+    """Return `value` (a float, or an array of floats for a population) if in range."""
+    values = np.asarray(value) if not isinstance(value, str) else None
+    if values is None or values.dtype.kind not in "iuf" or values.size == 0:
+        raise invalid(name, owner, _range_text(low, low_open, high), value)
+    too_low = values <= low if low_open else values < low
+    if np.any(too_low) or np.any(values > high) or not np.all(np.isfinite(values)):
+        raise invalid(name, owner, _range_text(low, low_open, high), value)
+    return float(values) if values.ndim == 0 else values.astype(np.float64)
+
+
+def _range_text(low: float, low_open: bool, high: float) -> str:
+    left = "(" if low_open else "["
+    right = ")" if np.isinf(high) else "]"
+    return f"a float or array of floats in the range {left}{low:g}, {high:g}{right}"
+
+
+def as_float_array(name: str, owner: str, value: Any, *, ndim: tuple[int, ...],
+                   dtype: Any = np.float64) -> np.ndarray:
+    """Convert data to a finite float array with one of the allowed `ndim`s."""
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError) as error:  # ragged nested lists
+        raise invalid(name, owner, "a numeric array", f"data NumPy cannot read ({error})",
+                      raw=True) from None
+    if array.dtype.kind not in "biuf":
+        raise invalid(name, owner, "a numeric array", f"dtype {array.dtype}", raw=True)
+    if array.ndim not in ndim:
+        expected = " or ".join(f"{d}-D" for d in ndim) + " array"
+        raise invalid(name, owner, f"a {expected}", f"shape {array.shape}", raw=True)
+    if array.size == 0:
+        raise invalid(name, owner, "a non-empty array", f"shape {array.shape}", raw=True)
+    array = np.asarray(array, dtype=dtype)
+    if not np.all(np.isfinite(array)):
+        bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
+        raise invalid(name, owner, "finite (no NaN or inf)", f"{bad} non-finite values",
+                      raw=True)
+    return array

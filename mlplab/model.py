@@ -1,0 +1,209 @@
+"""Models: a `Sequential` stack of layers and the `MLP` shortcut.
+
+A model may be a *population*: K independent models of one architecture held
+in arrays with a leading axis of length K (``W: (K, n_in, n_out)``). Give
+``seed`` a list of K seeds and each member is initialized exactly as a single
+model with that seed would be, so training the population gives the same
+numbers as K separate runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from mlplab._checks import as_float_array, check_choice, check_int, invalid
+from mlplab.initializers import Initializer, get_initializer, rng_for
+from mlplab.layers import Activation, Dense, Layer, layer_from_config
+
+DTYPES = {"float64": np.float64, "float32": np.float32}
+
+
+class Sequential:
+    """Layers applied in order. X: (n_samples, n_features) -> (*population, n_samples, n_out).
+
+    seed: None, an int, a numpy Generator, or a list of those for a population.
+    init: the default weight initializer for Dense layers that name none.
+    """
+
+    def __init__(self, layers: Sequence[Layer], *, seed: Any = None,
+                 init: str | Initializer = "glorot_uniform", dtype: str = "float64") -> None:
+        if not layers or not all(isinstance(layer, Layer) for layer in layers):
+            raise invalid("layers", type(self).__name__, "a non-empty list of Layer objects",
+                          layers)
+        self.layers = list(layers)
+        self.n_inputs, self.n_outputs = _chain_sizes(self.layers, type(self).__name__)
+        # Layers last to first, each with whether its input needs a gradient (not the data's);
+        # the second plan starts below a final activation fused into the loss.
+        plan = [(layer, i > 0) for i, layer in enumerate(self.layers)][::-1]
+        self._backward_plan = {False: plan, True: plan[1:]}
+        self._trainable = [layer for layer in self.layers if layer.param_names]
+        self.init = init
+        self.dtype = _dtype_name(dtype, type(self).__name__)
+        self.seed = seed
+        self._initialize(seed, get_initializer(init, owner=type(self).__name__))
+
+    def _initialize(self, seed: Any, init: Initializer) -> None:
+        seeds = seed if isinstance(seed, list | tuple) else [seed]
+        if not seeds:
+            raise invalid("seed", type(self).__name__, "a seed or a non-empty list of seeds",
+                          seed)
+        members = []
+        for member_seed in seeds:
+            rng = rng_for(member_seed, init, owner=type(self).__name__)
+            members.append([layer.init_params(rng, init) for layer in self.layers])
+        self.population: tuple[int, ...] = (len(seeds),) if isinstance(seed, list | tuple) else ()
+        for i, layer in enumerate(self.layers):
+            stacked = [np.stack([m[i][j] for m in members]) for j in range(len(members[0][i]))]
+            layer.params = [
+                np.asarray(p if self.population else p[0], dtype=self.dtype) for p in stacked
+            ]
+            layer.grads = []
+
+    @property
+    def params(self) -> list[np.ndarray]:
+        """Every parameter array, layer by layer (updated in place by training)."""
+        return [p for layer in self.layers for p in layer.params]
+
+    def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
+        """Run every layer; x: (n_samples, n_inputs) -> (*population, n_samples, n_outputs)."""
+        for layer in self.layers:
+            x = layer.forward(x, training=training)
+        return x
+
+    def backward(self, grad: np.ndarray, *, skip_last: bool = False) -> list[np.ndarray]:
+        """Backpropagate d(loss)/d(output); returns gradients in the order of `params`.
+
+        skip_last: `grad` is already the gradient of the last layer's input
+        (a loss fused with the final activation).
+        """
+        for layer, need_input_grad in self._backward_plan[skip_last]:
+            grad = layer.backward(grad, need_input_grad)
+        return [g for layer in self._trainable for g in layer.grads]
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Outputs for X: (n_samples, n_inputs) -> (*population, n_samples, n_outputs)."""
+        X = self.check_input(X, "X", "predict")
+        with np.errstate(over="ignore"):  # the sigmoid's exp overflows harmlessly
+            return self.forward(X)
+
+    def check_input(self, X: Any, name: str, owner: str) -> np.ndarray:
+        """X as a finite 2-D array of the model's dtype with n_inputs columns."""
+        X = as_float_array(name, owner, X, ndim=(1, 2), dtype=self.dtype)
+        if X.ndim == 1:
+            X = X[:, None] if self.n_inputs == 1 else X[None, :]
+        if X.shape[1] != self.n_inputs:
+            raise invalid(name, owner, f"an array with {self.n_inputs} columns (the model's "
+                          "inputs)", f"shape {X.shape}", raw=True)
+        return X
+
+    def fit(self, X: Any, y: Any, **kwargs: Any) -> Any:
+        """Train in place; see `mlplab.fit` for the arguments. Returns a History."""
+        from mlplab.train import fit  # train builds on models, not the other way round
+
+        return fit(self, X, y, **kwargs)
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of every parameter array, in the order of `params`."""
+        return [p.copy() for p in self.params]
+
+    def set_weights(self, weights: Sequence[np.ndarray]) -> None:
+        """Overwrite the parameters in place from arrays shaped like `params`."""
+        params = self.params
+        if len(weights) != len(params):
+            raise invalid("weights", "set_weights", f"a list of {len(params)} arrays",
+                          f"{len(weights)} arrays", raw=True)
+        for i, (p, w) in enumerate(zip(params, weights, strict=True)):
+            w = np.asarray(w)
+            if w.shape != p.shape:
+                raise invalid(f"weights[{i}]", "set_weights", f"shape {p.shape}",
+                              f"shape {w.shape}", raw=True)
+            p[...] = w
+
+    def get_config(self) -> dict[str, Any]:
+        """The architecture as plain data (no weights); see `from_config`."""
+        return {"class": "Sequential", "layers": [layer.get_config() for layer in self.layers],
+                "init": self.init if isinstance(self.init, str) else "glorot_uniform",
+                "dtype": self.dtype, "population": list(self.population)}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Sequential:
+        """A freshly initialized model with the architecture in `config`."""
+        layers = [layer_from_config(c) for c in config["layers"]]
+        seed = list(range(config["population"][0])) if config.get("population") else None
+        return Sequential(layers, init=config.get("init", "glorot_uniform"),
+                          dtype=config.get("dtype", "float64"), seed=seed)
+
+    def __repr__(self) -> str:
+        inner = ",\n  ".join(repr(layer) for layer in self.layers)
+        pop = f", population={self.population[0]}" if self.population else ""
+        return f"{type(self).__name__}([\n  {inner}\n]{pop})"
+
+
+class MLP(Sequential):
+    """A multi-layer perceptron: Dense layers of the given sizes with activations.
+
+    ``MLP([3, 4, 1], activation="sigmoid", output_activation="sigmoid",
+    bias=False, init="tutorial", seed=1)`` is the tutorials' 3-4-1 network.
+
+    sizes: [n_inputs, hidden..., n_outputs], at least two entries.
+    init: "auto" picks He uniform for ReLU-family hidden layers, else Glorot uniform.
+    """
+
+    def __init__(self, sizes: Sequence[int], *, activation: str = "relu",
+                 output_activation: str = "linear", bias: bool = True,
+                 init: str | Initializer = "auto", seed: Any = None,
+                 dtype: str = "float64") -> None:
+        if isinstance(sizes, str | bytes) or not isinstance(sizes, Sequence) or len(sizes) < 2:
+            raise invalid("sizes", "MLP", "a list of at least two layer sizes "
+                          "[n_inputs, ..., n_outputs]", sizes)
+        self.sizes = [check_int("sizes", "MLP", n, low=1) for n in sizes]
+        self.activation, self.output_activation, self.bias = activation, output_activation, bias
+        if init == "auto":
+            init = "he_uniform" if activation in ("relu", "leaky_relu") else "glorot_uniform"
+        layers: list[Layer] = []
+        for i, (n_in, n_out) in enumerate(zip(self.sizes, self.sizes[1:], strict=False)):
+            last = i == len(self.sizes) - 2
+            layers += [Dense(n_in, n_out, bias=bias),
+                       Activation(output_activation if last else activation)]
+        super().__init__(layers, seed=seed, init=init, dtype=dtype)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"class": "MLP", "sizes": self.sizes, "activation": self.activation,
+                "output_activation": self.output_activation, "bias": self.bias,
+                "init": self.init if isinstance(self.init, str) else "glorot_uniform",
+                "dtype": self.dtype, "population": list(self.population)}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> MLP:
+        config = dict(config)
+        config.pop("class", None)
+        population = config.pop("population", [])
+        seed = list(range(population[0])) if population else None
+        return MLP(**config, seed=seed)
+
+
+def _dtype_name(dtype: Any, owner: str) -> str:
+    """'float64' or 'float32' from a name or a NumPy dtype."""
+    try:
+        name = np.dtype(dtype).name
+    except TypeError:
+        name = dtype
+    return check_choice("dtype", owner, name, DTYPES)
+
+
+def _chain_sizes(layers: list[Layer], owner: str) -> tuple[int, int]:
+    """Check that each Dense layer's n_in equals the features reaching it."""
+    dense = [layer for layer in layers if isinstance(layer, Dense)]
+    if not dense:
+        raise invalid("layers", owner, "at least one Dense layer", layers)
+    n = dense[0].n_in
+    for i, layer in enumerate(layers):
+        if isinstance(layer, Dense) and layer.n_in != n:
+            raise invalid("layers", owner, "layer sizes that chain (each Dense n_in equal to "
+                          "the previous n_out)", f"layer {i} with n_in={layer.n_in} after "
+                          f"{n} features", raw=True)
+        n = layer.output_size(n)
+    return dense[0].n_in, n

@@ -1,0 +1,24 @@
+"""Optimizers as gradient transformations; see `mlplab.optim.base`."""
+
+from mlplab.optim.base import (
+    EmptyState,
+    GradientTransformation,
+    apply_updates,
+    chain,
+    per_model,
+    scale,
+)
+from mlplab.optim.registry import OPTIMIZERS, get_optimizer
+from mlplab.optim.sgd import sgd
+
+__all__ = [
+    "OPTIMIZERS",
+    "EmptyState",
+    "GradientTransformation",
+    "apply_updates",
+    "chain",
+    "get_optimizer",
+    "per_model",
+    "scale",
+    "sgd",
+]
