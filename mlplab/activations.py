@@ -42,6 +42,8 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     pass instead of paying for `np.errstate` on every call.
     """
     t = np.exp(-x)
+    if not isinstance(t, np.ndarray):  # a scalar or 0-d input: no array to reuse as `out`
+        return 1 / (1 + t)
     t += 1  # in place: the same numbers with fewer temporaries
     return np.divide(1, t, out=t)
 

@@ -8,7 +8,13 @@ from mlplab.layers import Activation
 
 # (name, keyword arguments) for every registered activation, leaky ReLU also with slope 0.2.
 CASES = [(name, {}) for name in ACTIVATIONS] + [("leaky_relu", {"slope": 0.2})]
-CASE_IDS = [name + "".join(f"-{k}={v}" for k, v in kw.items()) for name, kw in CASES]
+
+
+def case_id(name: str, kwargs: dict) -> str:
+    return name + "".join(f"-{k}={v}" for k, v in kwargs.items())
+
+
+CASE_IDS = [case_id(name, kw) for name, kw in CASES]
 
 
 def away_from_kink(x: np.ndarray) -> np.ndarray:
@@ -48,7 +54,7 @@ ELEMENTWISE = [(name, kw) for name, kw in CASES if ACTIVATIONS[name].derivative 
 
 
 @pytest.mark.parametrize(("name", "kwargs"), ELEMENTWISE,
-                         ids=[name + str(kw) for name, kw in ELEMENTWISE])
+                         ids=[case_id(name, kw) for name, kw in ELEMENTWISE])
 def test_derivative_takes_what_its_takes_field_says(name, kwargs):
     fn = ACTIVATIONS[name]
     x = away_from_kink(np.random.default_rng(1).normal(size=(6, 3)) * 2)
@@ -94,9 +100,10 @@ def test_layer_backward_leaves_its_saved_values_alone():
     layer = Activation("sigmoid")
     out = layer.forward(np.array([[0.0, 1.0, -2.0]]))
     kept = out.copy()
-    layer.backward(np.full((1, 3), 3.0))
-    layer.backward(np.full((1, 3), 3.0))
+    first = layer.backward(np.full((1, 3), 3.0))
+    second = layer.backward(np.full((1, 3), 3.0))
     np.testing.assert_array_equal(layer.output, kept)
+    np.testing.assert_array_equal(first, second)
 
 
 def test_softmax_rows_sum_to_one_and_stay_finite_for_huge_inputs():
@@ -129,6 +136,15 @@ def test_sigmoid_saturates_exactly():
 def test_sigmoid_matches_the_tutorial_formula():
     x = np.random.default_rng(3).normal(size=(4, 3)) * 5
     np.testing.assert_array_equal(sigmoid(x.copy()), 1 / (1 + np.exp(-x)))
+
+
+@pytest.mark.parametrize("name", sorted(n for n in ACTIVATIONS if n != "softmax"))
+@pytest.mark.parametrize("value", [-2.0, 0.5])
+def test_elementwise_activations_accept_scalars(name, value):
+    forward = ACTIVATIONS[name].forward
+    expected = forward(np.array([value]))[0]
+    for scalar in (value, np.float64(value), np.array(value)):
+        assert forward(scalar) == expected
 
 
 @pytest.mark.parametrize("name", sorted(ACTIVATIONS))

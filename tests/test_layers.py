@@ -30,13 +30,10 @@ def test_dense_forward_is_x_times_w_plus_b(bias, population):
     z = layer.forward(x)
 
     assert z.shape == (*population, N_SAMPLES, N_OUT)
-    W = layer.params[0].reshape(-1, N_IN, N_OUT)
-    b = layer.params[1].reshape(-1, N_OUT) if bias else np.zeros((len(W), N_OUT))
-    for k, zk in enumerate(z.reshape(-1, N_SAMPLES, N_OUT)):
-        for i in range(N_SAMPLES):
-            for j in range(N_OUT):
-                assert zk[i, j] == pytest.approx(sum(x[i, a] * W[k][a, j] for a in range(N_IN))
-                                                 + b[k][j], rel=1e-12)
+    expected = np.einsum("na,...ab->...nb", x, layer.params[0])
+    if bias:
+        expected += layer.params[1][..., None, :]
+    np.testing.assert_allclose(z, expected, rtol=1e-13)
 
 
 @pytest.mark.parametrize("population", POPULATIONS, ids=POPULATION_IDS)

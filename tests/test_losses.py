@@ -9,8 +9,11 @@ K, N, M = 3, 5, 4  # population, samples, outputs
 
 
 def targets_and_outputs(name: str, shape: tuple[int, ...], seed: int = 0):
-    """(out, y) of `shape` that suit the loss: probabilities for binary cross-entropy,
-    one-hot rows for softmax cross-entropy, and out never equal to y (|out - y|'s kink)."""
+    """(out, y) of `shape` that suit the loss.
+
+    Probabilities for binary cross-entropy, one-hot targets for softmax cross-entropy,
+    and otherwise out at least 0.1 from y, away from the kink of |out - y|.
+    """
     rng = np.random.default_rng(seed)
     if name == "binary_crossentropy":
         return rng.uniform(0.1, 0.9, size=shape), rng.integers(0, 2, size=shape).astype(float)
@@ -22,6 +25,7 @@ def targets_and_outputs(name: str, shape: tuple[int, ...], seed: int = 0):
 
 
 def logits_and_targets(name: str, shape: tuple[int, ...], seed: int = 0):
+    """(z, y): logits and 0/1 (binary) or one-hot (softmax) targets."""
     rng = np.random.default_rng(seed)
     z = rng.normal(size=shape) * 3
     if name == "binary_crossentropy":
@@ -30,6 +34,7 @@ def logits_and_targets(name: str, shape: tuple[int, ...], seed: int = 0):
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
+    """Written out here, independently of the library's."""
     e = np.exp(z - z.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
 
