@@ -138,15 +138,16 @@ def _loop(state: TrainingState, step: TrainStep, batches: Batches, hooks: Hooks,
           meter: EpochMeter, n_epochs: int, max_steps: int) -> None:
     hooks.call("on_train_begin", state)
     step_begin, step_end, epoch_end = hooks.step_begin, hooks.step_end, hooks.epoch_end
+    take_step, add, next_batches = step.__call__, meter.add, batches.epoch  # bound once
     for epoch in range(n_epochs):
         state.epoch = epoch
-        for xb, yb in batches.epoch():
+        for xb, yb in next_batches():
             for hook in step_begin:
                 hook(state)
-            step(state, xb, yb)
+            take_step(state, xb, yb)
             for hook in step_end:
                 hook(state)
-            meter.add(state, xb)
+            add(state, xb)
             state.iteration += 1
             if state.stop_training or state.iteration == max_steps:
                 break
@@ -170,28 +171,32 @@ class EpochMeter:
     def __init__(self, history: History, metrics: Sequence[str | Metric], *, summed: bool,
                  n: int, single_batch: bool) -> None:
         self.metrics = [get_metric(m) for m in metrics]
-        self.columns = [history.column(name) for name in
-                        ["loss", *(metric_name(m) for m in metrics)]]
-        self.summed, self.n, self.single_batch = summed, n, single_batch
-        self.totals: list[Any] = [0.0] * len(self.columns)
-        if single_batch:
+        self.loss_column = history.column("loss")
+        self.metric_columns = [history.column(metric_name(m)) for m in metrics]
+        self.summed, self.n = summed, n
+        self.loss_total: Any = 0.0
+        self.metric_totals: list[Any] = [0.0] * len(self.metrics)
+        if single_batch:  # the hot path of full-batch training: record the step directly
             self.add = _ignore  # type: ignore[method-assign]
+            self.end_epoch = self._record_step  # type: ignore[method-assign]
 
     def add(self, state: TrainingState, xb: np.ndarray) -> None:
         weight = xb.shape[0] / self.n
-        self.totals[0] += state.loss if self.summed else state.loss * weight
-        for i, value in enumerate(self._metric_values(state), start=1):
-            self.totals[i] += value * weight
+        self.loss_total += state.loss if self.summed else state.loss * weight
+        for i, metric in enumerate(self.metrics):
+            self.metric_totals[i] += metric(state.outputs, state.y_batch) * weight
 
     def end_epoch(self, state: TrainingState) -> None:
-        if self.single_batch:
-            self.totals = [state.loss, *self._metric_values(state)]
-        for column, total in zip(self.columns, self.totals, strict=True):
+        self.loss_column.append(self.loss_total)
+        for column, total in zip(self.metric_columns, self.metric_totals, strict=True):
             column.append(total)
-        self.totals = [0.0] * len(self.columns)
+        self.loss_total, self.metric_totals = 0.0, [0.0] * len(self.metrics)
 
-    def _metric_values(self, state: TrainingState) -> list[Any]:
-        return [metric(state.outputs, state.y_batch) for metric in self.metrics]
+    def _record_step(self, state: TrainingState) -> None:
+        self.loss_column.append(state.loss)
+        if self.metrics:
+            for column, metric in zip(self.metric_columns, self.metrics, strict=True):
+                column.append(metric(state.outputs, state.y_batch))
 
 
 def _ignore(*args: Any) -> None:

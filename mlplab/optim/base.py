@@ -49,15 +49,34 @@ def per_model(value: Any, like: np.ndarray) -> Any:
     return value.reshape(value.shape + (1,) * (like.ndim - value.ndim))
 
 
+def constant_like(value: float) -> Callable[[np.ndarray], Any]:
+    """`value` as a 0-d array of a given array's dtype, made once per dtype.
+
+    Multiplying by a cached 0-d array skips NumPy's conversion of a Python
+    number on every call (which costs more than the product itself for small
+    networks) and keeps float32 updates float32.
+    """
+    cache: dict[np.dtype, np.ndarray] = {}
+
+    def like(array: np.ndarray) -> Any:
+        constant = cache.get(array.dtype)
+        if constant is None:
+            constant = cache[array.dtype] = np.asarray(value, dtype=array.dtype)
+        return constant
+
+    return like
+
+
 def scale(factor: Any) -> GradientTransformation:
     """Multiply every update by `factor` (a scalar or one value per model)."""
+    factor_like = constant_like(factor) if np.ndim(factor) == 0 else None
 
     def init(params: Params) -> EmptyState:
         return EmptyState()
 
     def update_scalar(grads: Params, state: EmptyState, params: Params | None = None
                       ) -> tuple[Params, EmptyState]:
-        return [factor * g for g in grads], state
+        return [factor_like(g) * g for g in grads], state
 
     def update_per_model(grads: Params, state: EmptyState, params: Params | None = None
                          ) -> tuple[Params, EmptyState]:
