@@ -122,7 +122,8 @@ ACTIVATIONS: dict[str, ActivationFn] = {
 ALIASES = {"logistic": "sigmoid", "identity": "linear"}
 
 
-def get_activation(name: str, *, owner: str = "Activation") -> ActivationFn:
+def get_activation(name: str, *, owner: str = "Activation",
+                   parameter: str = "activation") -> ActivationFn:
     """Look up an activation by name (aliases: logistic, identity)."""
     name = ALIASES.get(name, name) if isinstance(name, str) else name
-    return ACTIVATIONS[check_choice("activation", owner, name, ACTIVATIONS)]
+    return ACTIVATIONS[check_choice(parameter, owner, name, ACTIVATIONS)]

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from mlplab._checks import as_float_array, check_choice, check_int, invalid
+from mlplab.activations import get_activation
 from mlplab.initializers import Initializer, get_initializer, rng_for
 from mlplab.layers import Activation, Dense, Layer, layer_from_config
 
@@ -160,6 +161,8 @@ class MLP(Sequential):
             raise invalid("sizes", "MLP", "a list of at least two layer sizes "
                           "[n_inputs, ..., n_outputs]", sizes)
         self.sizes = [check_int("sizes", "MLP", n, low=1) for n in sizes]
+        get_activation(activation, owner="MLP")
+        get_activation(output_activation, owner="MLP", parameter="output_activation")
         self.activation, self.output_activation, self.bias = activation, output_activation, bias
         if init == "auto":
             init = "he_uniform" if activation in ("relu", "leaky_relu") else "glorot_uniform"
@@ -188,7 +191,7 @@ class MLP(Sequential):
 def _dtype_name(dtype: Any, owner: str) -> str:
     """'float64' or 'float32' from a name or a NumPy dtype."""
     try:
-        name = np.dtype(dtype).name
+        name = np.dtype(dtype).name if dtype is not None else dtype
     except TypeError:
         name = dtype
     return check_choice("dtype", owner, name, DTYPES)
