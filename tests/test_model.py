@@ -92,10 +92,10 @@ def test_mlp_rejects_bad_sizes(sizes):
         MLP(sizes)
 
 
-@pytest.mark.parametrize("kwargs", [{"activation": "swish"}, {"output_activation": "swish"}])
-def test_mlp_rejects_unknown_activations(kwargs):
-    with pytest.raises(ValueError, match=r"'activation'.*'swish'"):
-        MLP([3, 4, 1], **kwargs)
+@pytest.mark.parametrize("name", ["activation", "output_activation"])
+def test_mlp_rejects_unknown_activations(name):
+    with pytest.raises(ValueError, match=rf"The '{name}' parameter of MLP.*'swish'"):
+        MLP([3, 4, 1], **{name: "swish"})
 
 
 @pytest.mark.parametrize("dtype", ["float16", "int32", "banana"])
