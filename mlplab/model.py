@@ -18,6 +18,7 @@ from mlplab._checks import as_float_array, check_choice, check_int, invalid
 from mlplab.activations import get_activation
 from mlplab.initializers import Initializer, get_initializer, rng_for
 from mlplab.layers import Activation, Dense, Layer, layer_from_config
+from mlplab.optim.base import ParamList
 
 DTYPES = {"float64": np.float64, "float32": np.float32}
 
@@ -64,9 +65,9 @@ class Sequential:
             layer.grads = []
 
     @property
-    def params(self) -> list[np.ndarray]:
+    def params(self) -> ParamList:
         """Every parameter array, layer by layer (updated in place by training)."""
-        return [p for layer in self.layers for p in layer.params]
+        return ParamList((p for layer in self.layers for p in layer.params), self.population)
 
     def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
         """Run every layer; x: (n_samples, n_inputs) -> (*population, n_samples, n_outputs)."""

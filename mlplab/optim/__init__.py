@@ -3,9 +3,12 @@
 from mlplab.optim.base import (
     EmptyState,
     GradientTransformation,
+    ParamList,
     apply_updates,
     chain,
     per_model,
+    per_model_sum,
+    population_ndim,
     scale,
 )
 from mlplab.optim.registry import OPTIMIZERS, get_optimizer
@@ -15,10 +18,13 @@ __all__ = [
     "OPTIMIZERS",
     "EmptyState",
     "GradientTransformation",
+    "ParamList",
     "apply_updates",
     "chain",
     "get_optimizer",
     "per_model",
+    "per_model_sum",
+    "population_ndim",
     "scale",
     "sgd",
 ]

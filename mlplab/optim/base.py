@@ -26,6 +26,29 @@ Params = list[np.ndarray]
 State = Any
 
 
+class ParamList(list):
+    """A model's parameter arrays, in order, knowing the population shape they share.
+
+    ``population`` is the tuple of leading model axes (empty for one model), so
+    a transformation that reduces per model (a global norm, say) can tell the
+    population axes from each parameter's own.
+    """
+
+    def __init__(self, arrays: Any = (), population: tuple[int, ...] = ()) -> None:
+        super().__init__(arrays)
+        self.population = tuple(population)
+
+
+def population_ndim(params: Params) -> int:
+    """Number of leading population axes (0 for a plain list or a single model)."""
+    return len(getattr(params, "population", ()))
+
+
+def per_model_sum(a: np.ndarray, pop_ndim: int) -> np.ndarray:
+    """Sum over every axis but the leading `pop_ndim` population axes."""
+    return a.sum(axis=tuple(range(pop_ndim, a.ndim))) if a.ndim > pop_ndim else a
+
+
 class GradientTransformation(NamedTuple):
     """An optimizer: ``init(params) -> state``, ``update(grads, state, params)``."""
 
