@@ -7,6 +7,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from mlplab.losses import Loss, get_loss
+from mlplab.objective import Objective, check_targets
 
 
 class ParamCheck(NamedTuple):
@@ -26,12 +27,11 @@ def gradient_check(model: Any, X: Any, y: Any, *, loss: str | Loss = "mse",
     population, is differenced. Returns one ParamCheck per parameter, in the
     order of ``model.params``; errors below ~1e-7 mean the gradients agree.
     """
-    from mlplab.train import TrainStep, prepare_targets  # train imports this package's models
-
     loss = get_loss(loss, owner="gradient_check")
     X = np.asarray(model.check_input(X, "X", "gradient_check"), dtype=np.float64)
-    y = np.asarray(prepare_targets(model, y, X.shape[0], loss), dtype=np.float64)
-    step = TrainStep(model, loss)
+    y = np.asarray(check_targets(model, y, X.shape[0], loss, "gradient_check"),
+                   dtype=np.float64)
+    step = Objective(model, loss, X, y)
     original = [p.copy() for p in model.params]
     for p in model.params:
         p.dtype == np.float64 or _raise_dtype(p)

@@ -11,12 +11,15 @@ class History:
     """Per-epoch records: ``history["loss"]`` is an array of shape (epochs, *population).
 
     ``history.history`` maps each name ("loss", metric names) to its list of
-    per-epoch values; ``iterations`` is the number of training steps taken.
+    per-epoch values; ``iterations`` is the number of training steps taken;
+    ``stop_reason`` says why a full-batch solver stopped (one entry per model),
+    and is None for gradient-step training.
     """
 
     def __init__(self) -> None:
         self.history: dict[str, list[Any]] = {}
         self.iterations = 0
+        self.stop_reason: list[str] | None = None
 
     def column(self, name: str) -> list[Any]:
         """The list that holds `name`'s per-epoch values (created empty if new)."""

@@ -12,15 +12,17 @@ from typing import Any
 
 import numpy as np
 
-from mlplab._checks import as_float_array, check_int, invalid
-from mlplab.activations import ACTIVATIONS
+from mlplab._checks import check_int, invalid
 from mlplab.batches import Batches
-from mlplab.callbacks import Callback, DivergenceError, DivergenceGuard, overrides
+from mlplab.callbacks import Callback, DivergenceError, DivergenceGuard, ProgressBar, overrides
+from mlplab.callbacks.validation import Validation
 from mlplab.history import History
-from mlplab.layers import Activation
-from mlplab.losses import Loss, SoftmaxCrossEntropy, get_loss
+from mlplab.losses import Loss, get_loss
 from mlplab.metrics import Metric, get_metric, metric_name
+from mlplab.objective import Objective, check_targets
 from mlplab.optim import GradientTransformation, apply_updates, get_optimizer, sgd
+from mlplab.optim.solver import Solver
+from mlplab.splits import class_labels, split_indices
 
 
 class TrainingState:
@@ -30,9 +32,11 @@ class TrainingState:
     loss: the loss per model; grads, updates: lists in the order of `params`.
     """
 
-    def __init__(self, model: Any, optimizer_state: Any) -> None:
+    def __init__(self, model: Any, optimizer_state: Any, history: History, *,
+                 epochs: int, max_steps: int) -> None:
         self.model, self.params = model, model.params
-        self.optimizer_state = optimizer_state
+        self.optimizer_state, self.history = optimizer_state, history
+        self.epochs, self.max_steps = epochs, max_steps  # the plan: at most this many
         self.iteration = self.epoch = 0
         self.outputs: Any = None
         self.y_batch: Any = None
@@ -43,27 +47,16 @@ class TrainingState:
 
 
 class TrainStep:
-    """One gradient step on a batch, with the loss fused into a matching last activation.
+    """One gradient step on a batch: the objective's gradients, then the optimizer's update.
 
     `before_update` hooks run once the loss, gradients and updates are known
     and before the updates touch the weights (the divergence guard's moment).
     """
 
-    def __init__(self, model: Any, loss: Loss, optimizer: GradientTransformation | None = None,
+    def __init__(self, objective: Objective, optimizer: GradientTransformation,
                  before_update: Sequence[Any] = ()) -> None:
-        last = model.layers[-1]
-        self.fused = (loss.logits_of is not None and isinstance(last, Activation)
-                      and last.fn is ACTIVATIONS[loss.logits_of])
-        self.loss_of = (loss.value_and_gradient_from_logits if self.fused
-                        else loss.value_and_gradient)
-        self.model, self.optimizer, self.before_update = model, optimizer, list(before_update)
-
-    def gradients(self, xb: np.ndarray, yb: np.ndarray) -> tuple[np.ndarray, Any, list]:
-        """(outputs, loss per model, gradients in `params` order) on one batch."""
-        model = self.model
-        out = model.forward(xb, training=True)
-        value, grad = self.loss_of(model.layers[-1].input if self.fused else out, yb)
-        return out, value, model.backward(grad, skip_last=self.fused)
+        self.gradients = objective.gradients
+        self.optimizer, self.before_update = optimizer, list(before_update)
 
     def __call__(self, state: TrainingState, xb: np.ndarray, yb: np.ndarray) -> None:
         state.outputs, state.loss, state.grads = self.gradients(xb, yb)
@@ -76,44 +69,125 @@ class TrainStep:
 
 
 def fit(model: Any, X: Any, y: Any, *, loss: str | Loss = "mse",
-        optimizer: str | GradientTransformation | None = None, epochs: int | None = None,
-        iterations: int | None = None, batch_size: int | None = None, shuffle: bool = True,
-        seed: Any = None, metrics: Sequence[str | Metric] = (),
-        callbacks: Sequence[Callback] = (), guard: bool = True) -> History:
+        optimizer: str | GradientTransformation | Solver | None = None,
+        epochs: int | None = None, iterations: int | None = None,
+        batch_size: int | None = None, shuffle: bool = True, seed: Any = None,
+        metrics: Sequence[str | Metric] = (), validation_data: tuple[Any, Any] | None = None,
+        validation_split: float | None = None, callbacks: Sequence[Callback] = (),
+        guard: bool = True, progress: bool = False) -> History:
     """Train `model` in place and return its History.
 
     X: (n_samples, n_inputs); y: (n_samples, n_outputs), (n_samples,) for one
     output, or integer class labels (n_samples,) with softmax cross-entropy.
     Give exactly one of `epochs` (passes over the data) or `iterations`
-    (steps). batch_size None is full batch; `seed` drives shuffling only.
-    optimizer: a transformation such as ``sgd(alpha)``, or a name; default sgd(0.01).
+    (steps). batch_size None is full batch; `seed` drives shuffling and the
+    validation split. optimizer: a transformation such as ``sgd(alpha)``, a
+    solver such as ``lbfgs()``, or a name; default sgd(0.01).
     metrics: names or functions recorded per epoch beside the loss.
+    validation_data (X_val, y_val), or validation_split, a fraction of the rows
+    held out (shuffled; stratified by class for cross-entropy losses): its
+    loss and metrics are recorded per epoch as "val_loss", "val_<metric>".
     guard: stop with DivergenceError on a NaN or infinite loss (see DivergenceGuard).
+    progress: show a progress bar (when the output is a terminal; needs tqdm).
     """
     loss = get_loss(loss)
     X = model.check_input(X, "X", "fit")
-    y = prepare_targets(model, y, X.shape[0], loss)
+    y = check_targets(model, y, X.shape[0], loss, "fit")
+    X, y, validation = _validation(model, X, y, loss, validation_data, validation_split, seed)
     optimizer = sgd(0.01) if optimizer is None else get_optimizer(optimizer)
-    batches = Batches(X, y, batch_size, shuffle=shuffle, seed=seed)
-    n_epochs, max_steps = _duration(epochs, iterations, batches.per_epoch)
-    callbacks = list(callbacks)
-    if guard and not any(isinstance(c, DivergenceGuard) for c in callbacks):
-        callbacks.append(DivergenceGuard())
-    hooks = Hooks(callbacks)
-    step = TrainStep(model, loss, optimizer, hooks.before_update)
-    state = TrainingState(model, optimizer.init(model.params))
+    objective = Objective(model, loss, X, y)
     history = History()
-    meter = EpochMeter(history, metrics, summed=loss.reduction == "sum", n=batches.n,
-                       single_batch=batches.per_epoch == 1)
+    callbacks = _with_builtin_callbacks(callbacks, validation, loss, metrics, guard, progress)
     try:
         with np.errstate(over="ignore"):  # the sigmoid's exp overflows harmlessly
-            _loop(state, step, batches, hooks, meter, n_epochs, max_steps)
+            if isinstance(optimizer, Solver):
+                _solve(objective, optimizer, epochs, iterations, batch_size, callbacks, history)
+            else:
+                _train(objective, optimizer, epochs, iterations, batch_size, shuffle, seed,
+                       metrics, callbacks, history)
     except DivergenceError as error:
         error.history = history
         raise
+    return history
+
+
+def _train(objective: Objective, optimizer: GradientTransformation, epochs: Any,
+           iterations: Any, batch_size: Any, shuffle: bool, seed: Any,
+           metrics: Sequence[str | Metric], callbacks: list[Callback], history: History) -> None:
+    """The gradient-step loop, set up: batches, step, state and epoch bookkeeping."""
+    model, loss = objective.model, objective.loss
+    batches = Batches(objective.X, objective.y, batch_size, shuffle=shuffle, seed=seed)
+    n_epochs, max_steps = _duration(epochs, iterations, batches.per_epoch)
+    hooks = Hooks(callbacks)
+    state = TrainingState(model, optimizer.init(model.params), history, epochs=n_epochs,
+                          max_steps=max_steps)
+    meter = EpochMeter(history, metrics, summed=loss.reduction == "sum", n=batches.n,
+                       single_batch=batches.per_epoch == 1)
+    try:
+        _loop(state, TrainStep(objective, optimizer, hooks.before_update), batches, hooks,
+              meter, n_epochs, max_steps)
     finally:
         history.iterations = state.iteration
-    return history
+
+
+def _solve(objective: Objective, solver: Solver, epochs: Any, iterations: Any,
+           batch_size: Any, callbacks: list[Callback], history: History) -> None:
+    """A solver's own full-batch loop; each solver iteration counts as one epoch."""
+    if batch_size is not None:
+        raise invalid("batch_size", "fit", f"None: {solver.name} is a full-batch solver",
+                      batch_size)
+    max_iterations, _ = _duration(epochs, iterations, 1)
+    hooks = Hooks(callbacks)
+    state = TrainingState(objective.model, None, history, epochs=max_iterations,
+                          max_steps=max_iterations)
+    losses = history.column("loss")
+
+    def on_iteration(loss: Any) -> bool:
+        state.loss = loss
+        losses.append(loss)
+        for hook in hooks.epoch_end:
+            hook(state)
+        state.iteration += 1
+        state.epoch = state.iteration
+        return state.stop_training
+
+    hooks.call("on_train_begin", state)
+    result = solver.minimize(objective, max_iterations, on_iteration)
+    history.iterations, history.stop_reason = result.iterations, result.stop_reason
+    hooks.call("on_train_end", state)
+
+
+def _validation(model: Any, X: np.ndarray, y: np.ndarray, loss: Loss, data: Any,
+                split: Any, seed: Any) -> tuple[np.ndarray, np.ndarray, Any]:
+    """(X_train, y_train, (X_val, y_val) or None) from validation_data or validation_split."""
+    if data is not None and split is not None:
+        raise invalid("validation_data", "fit", "given alone, not with validation_split",
+                      "both", raw=True)
+    if data is not None:
+        if not isinstance(data, tuple | list) or len(data) != 2:
+            raise invalid("validation_data", "fit", "a pair (X_val, y_val)", data)
+        X_val = model.check_input(data[0], "validation_data", "fit")
+        return X, y, (X_val, check_targets(model, data[1], X_val.shape[0], loss, "fit",
+                                           name="validation_data"))
+    if split is None:
+        return X, y, None
+    labels = class_labels(y) if loss.logits_of is not None else None
+    keep, held = split_indices(X.shape[0], split, seed=seed, labels=labels, owner="fit",
+                               name="validation_split")
+    return X[keep], y[keep], (X[held], y[held])
+
+
+def _with_builtin_callbacks(callbacks: Sequence[Callback], validation: Any, loss: Loss,
+                            metrics: Sequence[str | Metric], guard: bool,
+                            progress: bool) -> list[Callback]:
+    """Validation first (others read its results), the user's, then guard and progress bar."""
+    result = [Validation(*validation, loss, metrics)] if validation is not None else []
+    result += list(callbacks)
+    if guard and not any(isinstance(c, DivergenceGuard) for c in result):
+        result.append(DivergenceGuard())
+    if progress:
+        result.append(ProgressBar())
+    return result
 
 
 class Hooks:
@@ -213,31 +287,3 @@ def _duration(epochs: Any, iterations: Any, per_epoch: int) -> tuple[int, int]:
         return epochs, epochs * per_epoch
     iterations = check_int("iterations", "fit", iterations, low=1)
     return -(-iterations // per_epoch), iterations
-
-
-def prepare_targets(model: Any, y: Any, n_samples: int, loss: Loss) -> np.ndarray:
-    """Targets as (n_samples, n_outputs) in the model's dtype, checked against the model.
-
-    Integer class labels (n_samples,) become one-hot rows for softmax cross-entropy.
-    """
-    y = as_float_array("y", "fit", y, ndim=(1, 2), dtype=model.dtype)
-    if y.shape[0] != n_samples:
-        raise invalid("y", "fit", f"{n_samples} rows, one per row of X",
-                      f"{y.shape[0]} rows", raw=True)
-    n_out = model.n_outputs
-    if y.ndim == 1 and isinstance(loss, SoftmaxCrossEntropy) and n_out > 1:
-        return _one_hot(y, n_out, model.dtype)
-    if y.ndim == 1:
-        y = y[:, None]
-    if y.shape[1] != n_out:
-        raise invalid("y", "fit", f"{n_out} columns, one per model output",
-                      f"shape {y.shape}", raw=True)
-    return y
-
-
-def _one_hot(labels: np.ndarray, n_classes: int, dtype: Any) -> np.ndarray:
-    if np.any(labels != np.round(labels)) or labels.min() < 0 or labels.max() >= n_classes:
-        raise invalid("y", "fit", f"class labels 0..{n_classes - 1} (the model has "
-                      f"{n_classes} outputs)", f"labels from {labels.min():g} to "
-                      f"{labels.max():g}", raw=True)
-    return np.eye(n_classes, dtype=dtype)[labels.astype(np.int64)]

@@ -1,0 +1,106 @@
+"""A model's loss on data: the one place that knows how a loss meets the model's output.
+
+A loss with ``logits_of`` (softmax cross-entropy, binary cross-entropy) is
+fused with a matching final activation: it reads that layer's input (the
+logits) and backpropagation starts below it. Training steps, full-batch
+solvers and evaluation all go through here, so they agree on what "the loss"
+of a model is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from mlplab._checks import as_float_array, invalid
+from mlplab.activations import ACTIVATIONS
+from mlplab.layers import Activation
+from mlplab.losses import Loss, SoftmaxCrossEntropy
+from mlplab.metrics import Metric, get_metric, metric_name
+
+
+def fuses_last_layer(model: Any, loss: Loss) -> bool:
+    """Whether `loss` takes the logits of `model`'s final activation layer."""
+    last = model.layers[-1]
+    return (loss.logits_of is not None and isinstance(last, Activation)
+            and last.fn is ACTIVATIONS[loss.logits_of])
+
+
+class Objective:
+    """The loss of `model` on (X, y), and its gradients, at the model's current weights.
+
+    X: (n_samples, n_inputs); y: (n_samples, n_outputs), already checked.
+    """
+
+    def __init__(self, model: Any, loss: Loss, X: np.ndarray, y: np.ndarray) -> None:
+        self.model, self.loss, self.X, self.y = model, loss, X, y
+        self.fused = fuses_last_layer(model, loss)
+        self._value_and_gradient = (loss.value_and_gradient_from_logits if self.fused
+                                    else loss.value_and_gradient)
+        self._value = loss.value_from_logits if self.fused else loss.value
+
+    def gradients(self, xb: np.ndarray, yb: np.ndarray, *, training: bool = True
+                  ) -> tuple[np.ndarray, Any, list[np.ndarray]]:
+        """(outputs, loss per model, gradients in `params` order) on one batch."""
+        model = self.model
+        out = model.forward(xb, training=training)
+        value, grad = self._value_and_gradient(model.layers[-1].input if self.fused else out, yb)
+        return out, value, model.backward(grad, skip_last=self.fused)
+
+    def value_and_grads(self) -> tuple[Any, list[np.ndarray]]:
+        """Loss per model and gradients on the whole data set."""
+        _, value, grads = self.gradients(self.X, self.y)
+        return value, grads
+
+    def value(self, *, training: bool = False) -> Any:
+        """Loss per model on the whole data set (no gradients)."""
+        out = self.model.forward(self.X, training=training)
+        return self._value(self.model.layers[-1].input if self.fused else out, self.y)
+
+
+def evaluate(model: Any, X: np.ndarray, y: np.ndarray, loss: Loss,
+             metrics: Sequence[str | Metric] = ()) -> dict[str, Any]:
+    """Loss and metrics of `model` on checked (X, y), in predict mode (no dropout, running stats).
+
+    Returns ``{"loss": ..., metric name: ...}``, each a float or one value per model.
+    """
+    out = model.forward(X, training=False)
+    fused = fuses_last_layer(model, loss)
+    value = (loss.value_from_logits(model.layers[-1].input, y) if fused
+             else loss.value(out, y))
+    results = {"loss": value}
+    for metric in metrics:
+        results[metric_name(metric)] = get_metric(metric)(out, y)
+    return results
+
+
+def check_targets(model: Any, y: Any, n_samples: int, loss: Loss, owner: str, *,
+                  name: str = "y") -> np.ndarray:
+    """Targets as (n_samples, n_outputs) in the model's dtype, checked against the model.
+
+    Integer class labels (n_samples,) become one-hot rows for softmax cross-entropy.
+    """
+    y = as_float_array(name, owner, y, ndim=(1, 2), dtype=model.dtype)
+    if y.shape[0] != n_samples:
+        raise invalid(name, owner, f"{n_samples} rows, one per row of X",
+                      f"{y.shape[0]} rows", raw=True)
+    n_out = model.n_outputs
+    if y.ndim == 1 and isinstance(loss, SoftmaxCrossEntropy) and n_out > 1:
+        return _one_hot(y, n_out, model.dtype, name, owner)
+    if y.ndim == 1:
+        y = y[:, None]
+    if y.shape[1] != n_out:
+        raise invalid(name, owner, f"{n_out} columns, one per model output",
+                      f"shape {y.shape}", raw=True)
+    return y
+
+
+def _one_hot(labels: np.ndarray, n_classes: int, dtype: Any, name: str,
+             owner: str) -> np.ndarray:
+    if np.any(labels != np.round(labels)) or labels.min() < 0 or labels.max() >= n_classes:
+        raise invalid(name, owner, f"class labels 0..{n_classes - 1} (the model has "
+                      f"{n_classes} outputs)", f"labels from {labels.min():g} to "
+                      f"{labels.max():g}", raw=True)
+    return np.eye(n_classes, dtype=dtype)[labels.astype(np.int64)]
