@@ -1,0 +1,117 @@
+"""BFGS and L-BFGS: full-batch quasi-Newton solvers through `scipy.optimize.minimize`.
+
+The model's parameters are flattened into one float64 vector per model and
+SciPy runs the method on the full-batch loss with its exact gradient. Each
+model of a population gets its own run: one joint run would share a single
+curvature estimate across models that have nothing to do with each other.
+
+BFGS: Broyden, Fletcher, Goldfarb and Shanno (1970); L-BFGS: Liu & Nocedal
+(1989), SciPy's L-BFGS-B without bounds. Both keep an approximation H of the
+inverse Hessian and step along -H g with a line search (Nocedal & Wright,
+Numerical Optimization, ch. 6-7).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from scipy.optimize import minimize
+
+from mlplab._checks import check_int, check_number
+from mlplab.optim.solver import Solver, SolveResult
+
+
+class ScipyQuasiNewton(Solver):
+    """One of SciPy's gradient-based methods ("BFGS", "L-BFGS-B") as a solver for `fit`.
+
+    gtol: stop when the largest gradient entry falls below it.
+    history_size: L-BFGS's number of stored correction pairs (ignored by BFGS).
+    """
+
+    def __init__(self, method: str, *, gtol: float = 1e-6, history_size: int = 10) -> None:
+        self.name = {"BFGS": "bfgs", "L-BFGS-B": "lbfgs"}[method]
+        self.method = method
+        self.gtol = check_number("gtol", self.name, gtol)
+        self.history_size = check_int("history_size", self.name, history_size, low=1)
+
+    def minimize(self, objective: Any, max_iterations: int,
+                 on_iteration: Callable[[Any], bool]) -> SolveResult:
+        population = objective.model.params.population
+        if not population:
+            result = self._run(objective, None, max_iterations, on_iteration)
+            return SolveResult(result.nit, [str(result.message)])
+        traces: list[list[float]] = []
+        results = [self._run(objective, k, max_iterations, _recorder(traces))
+                   for k in range(population[0])]
+        _replay(traces, on_iteration)
+        return SolveResult(max(r.nit for r in results), [str(r.message) for r in results])
+
+    def _run(self, objective: Any, member: int | None, max_iterations: int,
+             on_iteration: Callable[[Any], bool]) -> Any:
+        params = objective.model.params
+
+        def loss_and_gradient(x: np.ndarray) -> tuple[float, np.ndarray]:
+            _unflatten(x, params, member)
+            value, grads = objective.value_and_grads()
+            return float(_pick(value, member)), _flatten(grads, member)
+
+        def after_iteration(intermediate_result: Any) -> None:
+            if on_iteration(intermediate_result.fun):
+                raise StopIteration
+
+        options = {"maxiter": max_iterations, "gtol": self.gtol}
+        if self.method == "L-BFGS-B":
+            options["maxcor"] = self.history_size
+        result = minimize(loss_and_gradient, _flatten(params, member), jac=True,
+                          method=self.method, options=options, callback=after_iteration)
+        _unflatten(result.x, params, member)
+        return result
+
+
+def bfgs(*, gtol: float = 1e-6) -> ScipyQuasiNewton:
+    """Full-batch BFGS (scipy.optimize.minimize(method="BFGS")); use with `fit(iterations=...)`."""
+    return ScipyQuasiNewton("BFGS", gtol=gtol)
+
+
+def lbfgs(*, gtol: float = 1e-6, history_size: int = 10) -> ScipyQuasiNewton:
+    """Full-batch L-BFGS (SciPy's L-BFGS-B, no bounds) with `history_size` correction pairs."""
+    return ScipyQuasiNewton("L-BFGS-B", gtol=gtol, history_size=history_size)
+
+
+def _pick(values: Any, member: int | None) -> Any:
+    return values if member is None else values[member]
+
+
+def _flatten(arrays: list[np.ndarray], member: int | None) -> np.ndarray:
+    """One model's arrays as one float64 vector."""
+    return np.concatenate([np.ravel(_pick(a, member)) for a in arrays]).astype(np.float64)
+
+
+def _unflatten(x: np.ndarray, params: list[np.ndarray], member: int | None) -> None:
+    """Write a flat vector back into one model's parameter arrays, in place."""
+    start = 0
+    for p in params:
+        target = _pick(p, member)
+        target[...] = x[start:start + target.size].reshape(target.shape)
+        start += target.size
+
+
+def _recorder(traces: list[list[float]]) -> Callable[[Any], bool]:
+    """An on_iteration that keeps one list of losses per run, starting a new list per run."""
+    traces.append([])
+
+    def record(loss: Any) -> bool:
+        traces[-1].append(float(loss))
+        return False
+
+    return record
+
+
+def _replay(traces: list[list[float]], on_iteration: Callable[[Any], bool]) -> None:
+    """Report a population's runs per iteration; a finished run repeats its last loss."""
+    for i in range(max((len(t) for t in traces), default=0)):
+        losses = np.array([t[min(i, len(t) - 1)] if t else np.nan for t in traces])
+        if on_iteration(losses):
+            break
