@@ -18,7 +18,7 @@ from mlplab.callbacks import (
 )
 from mlplab.diagnostics import gradient_check
 from mlplab.history import History
-from mlplab.layers import Activation, Dense, Layer
+from mlplab.layers import Activation, BatchNorm, Dense, Dropout, Layer
 from mlplab.losses import Loss, get_loss
 from mlplab.model import MLP, Sequential
 from mlplab.optim import GradientTransformation, chain, sgd
@@ -29,11 +29,13 @@ __version__ = "0.1.0"
 __all__ = [
     "MLP",
     "Activation",
+    "BatchNorm",
     "Callback",
     "Dense",
     "DirectionChanges",
     "DivergenceError",
     "DivergenceGuard",
+    "Dropout",
     "GradientTransformation",
     "History",
     "Layer",

@@ -23,24 +23,26 @@ def gradient_check(model: Any, X: Any, y: Any, *, loss: str | Loss = "mse",
     """Compare backprop with central finite differences, per parameter array.
 
     The model's parameters are perturbed one entry at a time by +-eps (in
-    float64; they are restored afterwards) and the loss, summed over a
-    population, is differenced. Returns one ParamCheck per parameter, in the
-    order of ``model.params``; errors below ~1e-7 mean the gradients agree.
+    float64; they and any running statistics are restored afterwards) and the
+    loss, summed over a population, is differenced. Returns one ParamCheck per
+    parameter, in the order of ``model.params``; errors below ~1e-7 mean the
+    gradients agree.
     """
     loss = get_loss(loss, owner="gradient_check")
     X = np.asarray(model.check_input(X, "X", "gradient_check"), dtype=np.float64)
     y = np.asarray(check_targets(model, y, X.shape[0], loss, "gradient_check"),
                    dtype=np.float64)
     step = Objective(model, loss, X, y)
-    original = [p.copy() for p in model.params]
+    original, buffers = [p.copy() for p in model.params], model.get_buffers()
     for p in model.params:
         p.dtype == np.float64 or _raise_dtype(p)
     try:
         _, _, analytic = step.gradients(X, y)
         analytic = [g.copy() for g in analytic]
         numeric = [_numeric_gradient(step, p, X, y, eps) for p in model.params]
-    finally:
+    finally:  # the training-mode passes also moved running statistics: put those back too
         model.set_weights(original)
+        model.set_buffers(buffers)
     return [ParamCheck(i, name, _relative_error(a, n))
             for (i, name), a, n in zip(_param_names(model), analytic, numeric, strict=True)]
 

@@ -28,6 +28,8 @@ class Sequential:
 
     seed: None, an int, a numpy Generator, or a list of those for a population.
     init: the default weight initializer for Dense layers that name none.
+    Trainable arrays are `params`; non-trainable state that training updates
+    (BatchNorm's running averages) is `buffers`, also per population member.
     """
 
     def __init__(self, layers: Sequence[Layer], *, seed: Any = None,
@@ -55,19 +57,29 @@ class Sequential:
         members = []
         for member_seed in seeds:
             rng = rng_for(member_seed, init, owner=type(self).__name__)
-            members.append([layer.init_params(rng, init) for layer in self.layers])
+            members.append([(layer.init_params(rng, init), layer.init_buffers())
+                            for layer in self.layers])
         self.population: tuple[int, ...] = (len(seeds),) if isinstance(seed, list | tuple) else ()
         for i, layer in enumerate(self.layers):
-            stacked = [np.stack([m[i][j] for m in members]) for j in range(len(members[0][i]))]
-            layer.params = [
-                np.asarray(p if self.population else p[0], dtype=self.dtype) for p in stacked
-            ]
+            layer.set_population(self.population)
+            layer.params = self._stack([m[i][0] for m in members])
+            layer.buffers = self._stack([m[i][1] for m in members])
             layer.grads = []
+
+    def _stack(self, members: list[list[np.ndarray]]) -> list[np.ndarray]:
+        """Each member's j-th array stacked along the population axis (if any), j by j."""
+        return [np.array(np.stack(arrays) if self.population else arrays[0], dtype=self.dtype)
+                for arrays in zip(*members, strict=True)]
 
     @property
     def params(self) -> ParamList:
         """Every parameter array, layer by layer (updated in place by training)."""
         return ParamList((p for layer in self.layers for p in layer.params), self.population)
+
+    @property
+    def buffers(self) -> list[np.ndarray]:
+        """Every non-trainable state array (BatchNorm's running averages), layer by layer."""
+        return [b for layer in self.layers for b in layer.buffers]
 
     def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
         """Run every layer; x: (n_samples, n_inputs) -> (*population, n_samples, n_outputs)."""
@@ -113,16 +125,15 @@ class Sequential:
 
     def set_weights(self, weights: Sequence[np.ndarray]) -> None:
         """Overwrite the parameters in place from arrays shaped like `params`."""
-        params = self.params
-        if len(weights) != len(params):
-            raise invalid("weights", "set_weights", f"a list of {len(params)} arrays",
-                          f"{len(weights)} arrays", raw=True)
-        for i, (p, w) in enumerate(zip(params, weights, strict=True)):
-            w = np.asarray(w)
-            if w.shape != p.shape:
-                raise invalid(f"weights[{i}]", "set_weights", f"shape {p.shape}",
-                              f"shape {w.shape}", raw=True)
-            p[...] = w
+        _assign(self.params, weights, "weights", "set_weights")
+
+    def get_buffers(self) -> list[np.ndarray]:
+        """Copies of every buffer array, in the order of `buffers`."""
+        return [b.copy() for b in self.buffers]
+
+    def set_buffers(self, buffers: Sequence[np.ndarray]) -> None:
+        """Overwrite the buffers in place from arrays shaped like `buffers`."""
+        _assign(self.buffers, buffers, "buffers", "set_buffers")
 
     def get_config(self) -> dict[str, Any]:
         """The architecture as plain data (no weights); see `from_config`."""
@@ -189,6 +200,20 @@ class MLP(Sequential):
         return MLP(**config, seed=seed)
 
 
+def _assign(targets: list[np.ndarray], values: Sequence[np.ndarray], name: str,
+            owner: str) -> None:
+    """Copy `values` into `targets` in place, after checking their count and shapes."""
+    if len(values) != len(targets):
+        raise invalid(name, owner, f"a list of {len(targets)} arrays", f"{len(values)} arrays",
+                      raw=True)
+    for i, (target, value) in enumerate(zip(targets, values, strict=True)):
+        value = np.asarray(value)
+        if value.shape != target.shape:
+            raise invalid(f"{name}[{i}]", owner, f"shape {target.shape}", f"shape {value.shape}",
+                          raw=True)
+        target[...] = value
+
+
 def _dtype_name(dtype: Any, owner: str) -> str:
     """'float64' or 'float32' from a name or a NumPy dtype."""
     try:
@@ -199,15 +224,15 @@ def _dtype_name(dtype: Any, owner: str) -> str:
 
 
 def _chain_sizes(layers: list[Layer], owner: str) -> tuple[int, int]:
-    """Check that each Dense layer's n_in equals the features reaching it."""
-    dense = [layer for layer in layers if isinstance(layer, Dense)]
-    if not dense:
+    """Check that each layer of fixed input size (Dense, BatchNorm) gets that many features."""
+    if not any(isinstance(layer, Dense) for layer in layers):
         raise invalid("layers", owner, "at least one Dense layer", layers)
-    n = dense[0].n_in
+    n_inputs = n = next(s for s in (layer.input_size() for layer in layers) if s is not None)
     for i, layer in enumerate(layers):
-        if isinstance(layer, Dense) and layer.n_in != n:
-            raise invalid("layers", owner, "layer sizes that chain (each Dense n_in equal to "
-                          "the previous n_out)", f"layer {i} with n_in={layer.n_in} after "
-                          f"{n} features", raw=True)
+        size = layer.input_size()
+        if size is not None and size != n:
+            raise invalid("layers", owner, "layer sizes that chain (each layer's input size "
+                          "equal to the features reaching it)", f"layer {i} with n_in={size} "
+                          f"after {n} features", raw=True)
         n = layer.output_size(n)
-    return dense[0].n_in, n
+    return n_inputs, n

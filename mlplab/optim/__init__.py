@@ -1,5 +1,8 @@
 """Optimizers as gradient transformations; see `mlplab.optim.base`."""
 
+from mlplab.optim.adadelta import AdadeltaState, adadelta, scale_by_adadelta
+from mlplab.optim.adagrad import AdagradState, adagrad, scale_by_adagrad
+from mlplab.optim.adam import AdamState, adam, adamw, scale_by_adam
 from mlplab.optim.base import (
     EmptyState,
     GradientTransformation,
@@ -11,20 +14,63 @@ from mlplab.optim.base import (
     population_ndim,
     scale,
 )
+from mlplab.optim.clipping import ClipByGlobalNormState, clip_by_global_norm, clip_by_value
+from mlplab.optim.momentum import MomentumState, scale_by_momentum
+from mlplab.optim.penalties import add_decayed_weights, l1_penalty, l2_penalty
 from mlplab.optim.registry import OPTIMIZERS, get_optimizer
+from mlplab.optim.rmsprop import RMSpropState, rmsprop, scale_by_rms
+from mlplab.optim.schedules import (
+    ScheduleState,
+    constant_schedule,
+    cosine_decay,
+    exponential_decay,
+    linear_warmup,
+    scale_by_learning_rate,
+    scale_by_schedule,
+    step_decay,
+)
 from mlplab.optim.sgd import sgd
 
 __all__ = [
     "OPTIMIZERS",
+    "AdadeltaState",
+    "AdagradState",
+    "AdamState",
+    "ClipByGlobalNormState",
     "EmptyState",
     "GradientTransformation",
+    "MomentumState",
     "ParamList",
+    "RMSpropState",
+    "ScheduleState",
+    "adadelta",
+    "adagrad",
+    "adam",
+    "adamw",
+    "add_decayed_weights",
     "apply_updates",
     "chain",
+    "clip_by_global_norm",
+    "clip_by_value",
+    "constant_schedule",
+    "cosine_decay",
+    "exponential_decay",
     "get_optimizer",
+    "l1_penalty",
+    "l2_penalty",
+    "linear_warmup",
     "per_model",
     "per_model_sum",
     "population_ndim",
+    "rmsprop",
     "scale",
+    "scale_by_adadelta",
+    "scale_by_adagrad",
+    "scale_by_adam",
+    "scale_by_learning_rate",
+    "scale_by_momentum",
+    "scale_by_rms",
+    "scale_by_schedule",
     "sgd",
+    "step_decay",
 ]

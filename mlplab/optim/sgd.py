@@ -1,18 +1,39 @@
-"""Plain gradient descent, the tutorials' update rule."""
+"""Plain gradient descent, the tutorials' update rule, with PyTorch's SGD options."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from mlplab._checks import check_number
-from mlplab.optim.base import GradientTransformation, scale
+import numpy as np
+
+from mlplab.optim._hyperparameters import check_fraction, check_nonnegative
+from mlplab.optim.base import GradientTransformation, chain
+from mlplab.optim.momentum import scale_by_momentum
+from mlplab.optim.penalties import l2_penalty
+from mlplab.optim.schedules import scale_by_learning_rate
 
 
-def sgd(alpha: Any = 0.01) -> GradientTransformation:
+def sgd(alpha: Any = 0.01, *, momentum: Any = 0.0, nesterov: bool = False,
+        weight_decay: Any = 0.0) -> GradientTransformation:
     """Gradient descent: W <- W - alpha * dL/dW for every parameter.
 
-    alpha: the step size, > 0; a scalar or one value per model of a population.
+    alpha: the step size, > 0; a scalar, one value per model of a population,
+    or a schedule ``step -> alpha``.
     (Robbins & Monro, 1951; the tutorials' ``synapse -= alpha * update``.)
+
+    The options are torch.optim.SGD's (dampening 0), applied in its order:
+    g = dL/dW + weight_decay * W; b = momentum * b + g (b = g at the first
+    step); W <- W - alpha * b, or W - alpha * (g + momentum * b) with
+    nesterov=True (see `scale_by_momentum`, `l2_penalty`). momentum in [0, 1)
+    and weight_decay >= 0 may be one value per model too. With none of them
+    this is ``scale(-alpha)``, the tutorials' numbers bit for bit.
     """
-    alpha = check_number("alpha", "sgd", alpha)
-    return scale(-alpha)
+    momentum = check_fraction("momentum", "sgd", momentum)
+    weight_decay = check_nonnegative("weight_decay", "sgd", weight_decay)
+    links = []
+    if np.any(np.asarray(weight_decay) != 0):
+        links.append(l2_penalty(weight_decay))
+    if nesterov is not False or np.any(np.asarray(momentum) != 0):
+        links.append(scale_by_momentum(momentum, nesterov=nesterov, owner="sgd"))
+    learning_rate = scale_by_learning_rate(alpha, owner="sgd")
+    return chain(*links, learning_rate) if links else learning_rate

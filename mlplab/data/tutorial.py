@@ -1,4 +1,4 @@
-"""Built-in data: the tutorials' arrays."""
+"""The tutorials' four samples."""
 
 from __future__ import annotations
 

@@ -1,0 +1,130 @@
+"""Optimizer trajectories against PyTorch's, recorded in tests/fixtures/torch_optimizers.npz.
+
+The fixture comes from tests/fixtures/make_torch_optimizer_fixtures.py (torch
+2.13.0, float64, 60 full-batch steps of a 3-5-2 tanh MLP under MSE). Each
+case's PyTorch settings are read from the fixture and translated to mlplab's
+names here, so the two sides cannot drift apart unnoticed.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mlplab import MLP, fit
+from mlplab.callbacks import Callback
+from mlplab.optim import (
+    adadelta,
+    adagrad,
+    adam,
+    adamw,
+    chain,
+    clip_by_value,
+    cosine_decay,
+    exponential_decay,
+    l2_penalty,
+    linear_warmup,
+    rmsprop,
+    sgd,
+    step_decay,
+)
+
+FIXTURE = np.load(Path(__file__).parent / "fixtures" / "torch_optimizers.npz",
+                  allow_pickle=False)
+META = json.loads(str(FIXTURE["meta"]))
+
+# Relative agreement asked of every entry; entries that pass near zero (a bias
+# crossing 0, say) are held to an absolute 1e-13 instead, some 1000 times the
+# rounding of the float64 sums that produce them.
+RTOL, ATOL = 1e-10, 1e-13
+
+
+def learning_rate(lr: float, scheduler: dict | None):
+    """PyTorch's lr plus lr_scheduler as an mlplab learning rate."""
+    if scheduler is None:
+        return lr
+    name, kw = scheduler["name"], scheduler["kwargs"]
+    if name == "StepLR":
+        return step_decay(lr, kw["step_size"], kw["gamma"])
+    if name == "ExponentialLR":
+        return exponential_decay(lr, kw["gamma"])
+    if name == "CosineAnnealingLR":
+        return cosine_decay(lr, kw["T_max"], final=kw["eta_min"])
+    assert name == "LinearLR", name
+    return linear_warmup(lr * kw["end_factor"], kw["total_iters"],
+                         init=lr * kw["start_factor"])
+
+
+def mlplab_optimizer(case: dict):
+    """The mlplab chain that should retrace the PyTorch case step for step."""
+    kw = case["kwargs"]
+    lr = learning_rate(kw["lr"], case["scheduler"])
+    name = case["optimizer"]
+    if name == "SGD":
+        assert kw["dampening"] == 0
+        optimizer = sgd(lr, momentum=kw["momentum"], nesterov=kw["nesterov"],
+                        weight_decay=kw["weight_decay"])
+    elif name == "Adagrad":
+        assert kw["lr_decay"] == 0 and kw["weight_decay"] == 0
+        optimizer = adagrad(lr, eps=kw["eps"], initial_accumulator=kw["initial_accumulator_value"])
+    elif name == "Adadelta":
+        assert kw["weight_decay"] == 0
+        optimizer = adadelta(lr, rho=kw["rho"], eps=kw["eps"])
+    elif name == "RMSprop":
+        assert kw["weight_decay"] == 0
+        optimizer = rmsprop(lr, decay=kw["alpha"], eps=kw["eps"], centered=kw["centered"],
+                            momentum=kw["momentum"])
+    elif name == "Adam":
+        assert not kw["amsgrad"]
+        beta1, beta2 = kw["betas"]
+        optimizer = adam(lr, beta1=beta1, beta2=beta2, eps=kw["eps"])
+        if kw["weight_decay"]:
+            optimizer = chain(l2_penalty(kw["weight_decay"]), optimizer)
+    else:
+        assert name == "AdamW" and not kw["amsgrad"]
+        beta1, beta2 = kw["betas"]
+        optimizer = adamw(lr, beta1=beta1, beta2=beta2, eps=kw["eps"],
+                          weight_decay=kw["weight_decay"])
+    if case["clip_grad_value"] is not None:
+        optimizer = chain(clip_by_value(case["clip_grad_value"]), optimizer)
+    return optimizer
+
+
+class RecordParams(Callback):
+    """The flattened parameters after every step."""
+
+    def __init__(self):
+        self.steps = []
+
+    def on_step_end(self, state):
+        self.steps.append(np.concatenate([p.ravel() for p in state.params]))
+
+
+def mlplab_trajectory(optimizer) -> np.ndarray:
+    net = MLP(META["sizes"], activation="tanh", output_activation="linear", seed=0)
+    flat, weights = FIXTURE["initial"], []
+    for p in net.params:
+        weights.append(flat[:p.size].reshape(p.shape))
+        flat = flat[p.size:]
+    net.set_weights(weights)
+    record = RecordParams()
+    fit(net, FIXTURE["X"], FIXTURE["y"], loss="mse", optimizer=optimizer,
+        iterations=META["steps"], callbacks=[record])
+    return np.stack(record.steps)
+
+
+def test_fixture_records_its_settings():
+    assert META["torch_version"].startswith("2.13.0")
+    assert META["steps"] >= 50 and not META["foreach"]
+    expected = {"SGD", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW"}
+    assert {case["optimizer"] for case in META["cases"].values()} == expected
+
+
+@pytest.mark.parametrize("name", sorted(META["cases"]))
+def test_trajectory_matches_pytorch(name):
+    ours = mlplab_trajectory(mlplab_optimizer(META["cases"][name]))
+    theirs = FIXTURE[name]
+    assert ours.shape == theirs.shape == (META["steps"], FIXTURE["initial"].size)
+    assert not np.allclose(theirs[-1], FIXTURE["initial"], atol=1e-3)  # it did move
+    np.testing.assert_allclose(ours, theirs, rtol=RTOL, atol=ATOL)
