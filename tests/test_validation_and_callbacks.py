@@ -137,7 +137,7 @@ def test_early_stopping_errors():
     with pytest.raises(ValueError, match="'patience'"):
         EarlyStopping(patience=-1)
     X, y, _, _ = overfitting_problem()
-    with pytest.raises(ValueError, match="'monitor'.*val_loss"):
+    with pytest.raises(ValueError, match=r"'monitor'.*val_loss"):
         fit(MLP([1, 1], seed=0), X, y, epochs=2, callbacks=[EarlyStopping("val_loss")])
 
 
