@@ -16,13 +16,13 @@ from mlplab._checks import check_int, invalid
 from mlplab.batches import Batches
 from mlplab.callbacks import Callback, DivergenceError, DivergenceGuard, ProgressBar, overrides
 from mlplab.callbacks.validation import Validation
+from mlplab.data.splitting import train_test_split
 from mlplab.history import History
 from mlplab.losses import Loss, get_loss
 from mlplab.metrics import Metric, get_metric, metric_name
 from mlplab.objective import Objective, check_targets
 from mlplab.optim import GradientTransformation, apply_updates, get_optimizer, sgd
 from mlplab.optim.solver import Solver
-from mlplab.splits import class_labels, split_indices
 
 
 class TrainingState:
@@ -171,10 +171,11 @@ def _validation(model: Any, X: np.ndarray, y: np.ndarray, loss: Loss, data: Any,
                                            name="validation_data"))
     if split is None:
         return X, y, None
-    labels = class_labels(y) if loss.logits_of is not None else None
-    keep, held = split_indices(X.shape[0], split, seed=seed, labels=labels, owner="fit",
-                               name="validation_split")
-    return X[keep], y[keep], (X[held], y[held])
+    if not isinstance(split, float) or not 0 < split < 1:
+        raise invalid("validation_split", "fit", "a float in the range (0, 1)", split)
+    parts = train_test_split(X, y, test_size=split, seed=seed,
+                             stratify=loss.logits_of is not None)  # classes: stratified
+    return parts.X_train, parts.y_train, (parts.X_test, parts.y_test)
 
 
 def _with_builtin_callbacks(callbacks: Sequence[Callback], validation: Any, loss: Loss,

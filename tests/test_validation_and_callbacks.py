@@ -7,7 +7,6 @@ import pytest
 
 from mlplab import MLP, fit, sgd
 from mlplab.callbacks import Callback, EarlyStopping, LearningRateScheduler, ProgressBar
-from mlplab.splits import split_indices
 
 
 def blobs(n=120, seed=0):
@@ -49,16 +48,6 @@ def test_validation_loss_equals_loss_of_the_model_at_epoch_end():
     assert history["val_loss"][1] == pytest.approx(expected, rel=1e-10)
 
 
-def test_validation_split_is_stratified_and_disjoint():
-    labels = np.array([0] * 80 + [1] * 20)
-    keep, held = split_indices(100, 0.25, seed=1, labels=labels)
-    assert len(held) == 25 and len(keep) == 75
-    assert set(keep).isdisjoint(held) and set(keep) | set(held) == set(range(100))
-    assert np.sum(labels[held] == 1) == 5  # a quarter of each class
-    again = split_indices(100, 0.25, seed=1, labels=labels)
-    assert np.array_equal(held, again[1])
-
-
 def test_fit_validation_split_holds_rows_out_of_training():
     X, labels = blobs(n=100)
     sizes = []
@@ -70,6 +59,19 @@ def test_fit_validation_split_holds_rows_out_of_training():
     history = fit(classifier(), X, labels, loss="softmax_crossentropy", optimizer=sgd(0.1),
                   epochs=2, validation_split=0.2, seed=0, callbacks=[BatchSize()])
     assert sizes == [80, 80] and len(history["val_loss"]) == 2
+
+
+def test_fit_validation_split_is_stratified_for_classification():
+    X, labels = blobs(n=90)  # 30 rows per class
+    counts = []
+
+    class ClassCounts(Callback):
+        def on_step_end(self, state):
+            counts.append(np.bincount(state.y_batch.argmax(axis=1), minlength=3).tolist())
+
+    fit(classifier(), X, labels, loss="softmax_crossentropy", epochs=1,
+        validation_split=1 / 3, seed=0, callbacks=[ClassCounts()])
+    assert counts == [[20, 20, 20]]
 
 
 @pytest.mark.parametrize(
