@@ -21,7 +21,16 @@ from mlplab.history import History
 from mlplab.layers import Activation, BatchNorm, Dense, Dropout, Layer
 from mlplab.losses import Loss, get_loss
 from mlplab.model import MLP, Sequential
-from mlplab.optim import GradientTransformation, chain, sgd
+from mlplab.optim import (
+    GradientTransformation,
+    adadelta,
+    adagrad,
+    adam,
+    adamw,
+    chain,
+    rmsprop,
+    sgd,
+)
 from mlplab.train import TrainingState, fit
 
 __version__ = "0.1.0"
@@ -44,9 +53,14 @@ __all__ = [
     "Sequential",
     "TrainingState",
     "__version__",
+    "adadelta",
+    "adagrad",
+    "adam",
+    "adamw",
     "chain",
     "fit",
     "get_loss",
     "gradient_check",
+    "rmsprop",
     "sgd",
 ]

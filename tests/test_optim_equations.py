@@ -287,3 +287,11 @@ def test_update_is_pure_and_keeps_float32(name):
         np.testing.assert_array_equal(p, q)
     for g, h in zip(grads[0], saved_grads, strict=True):
         np.testing.assert_array_equal(g, h)
+
+
+def test_centered_rmsprop_stays_finite_under_a_constant_gradient():
+    # v - m**2 is 0 in exact arithmetic; for these values rounding takes it below 0.
+    g = np.random.default_rng(0).uniform(size=(4, 5))
+    steps, _ = run(scale_by_rms(0.5, 1e-8, centered=True), [[g]] * 60,
+                   ParamList([np.zeros((4, 5))]))
+    assert all(np.all(np.isfinite(step[0])) for step in steps)

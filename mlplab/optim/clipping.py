@@ -6,6 +6,7 @@ Clipping goes first in a chain, so the optimizer sees trimmed gradients:
 
 from __future__ import annotations
 
+import math
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -68,10 +69,15 @@ def clip_by_global_norm(max_norm: Any) -> GradientTransformation:
 
     def update(grads: Params, state: ClipByGlobalNormState, params: Params | None = None
                ) -> tuple[Params, ClipByGlobalNormState]:
-        squares = sum(per_model_sum(g * g, state.population_ndim) for g in grads)
-        factor = max_norm / np.maximum(np.sqrt(squares), max_norm)
-        if np.all(factor == 1.0):  # nothing to trim: skip the copies
+        if state.population_ndim == 0:  # one model: plain numbers
+            norm = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
+            if norm <= max_norm:
+                return list(grads), state
+            return [(max_norm / norm) * g for g in grads], state
+        norm = np.sqrt(sum(per_model_sum(g * g, state.population_ndim) for g in grads))
+        if np.all(norm <= max_norm):  # nothing to trim: skip the copies
             return list(grads), state
+        factor = max_norm / np.maximum(norm, max_norm)
         return [_per_model_factor(factor, g) * g for g in grads], state
 
     return GradientTransformation(init, update)

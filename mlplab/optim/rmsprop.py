@@ -38,6 +38,8 @@ def scale_by_rms(decay: Any = 0.99, eps: Any = 1e-8, *, centered: bool = False,
     lecture 6e, 2012, divides by sqrt(v_t) with no eps; eps outside the root
     and the defaults (decay 0.99, eps 1e-8) are torch.optim.RMSprop's
     (its ``alpha`` is `decay` here). decay and eps: floats or one per model.
+    The centered variance v_t - m_t**2 is clamped at 0: with a constant
+    gradient rounding can leave it a hair below 0, where PyTorch gives NaN.
     owner: the name that error messages give (the optimizer built on this).
     """
     decay = check_fraction("decay", owner, decay)
@@ -64,6 +66,7 @@ def scale_by_rms(decay: Any = 0.99, eps: Any = 1e-8, *, centered: bool = False,
                 m = m + keep_like(g) * (g - m)  # PyTorch's lerp form of the same average
                 means.append(m)
                 v = v - m * m
+                np.maximum(v, 0.0, out=v)  # a variance, though rounding can dip below 0
             root = np.sqrt(v)
             root += eps_like(g)
             updates.append(np.divide(g, root, out=root))
