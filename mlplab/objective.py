@@ -40,6 +40,10 @@ class Objective:
         self._value_and_gradient = (loss.value_and_gradient_from_logits if self.fused
                                     else loss.value_and_gradient)
         self._value = loss.value_from_logits if self.fused else loss.value
+        # An adaptive sampler (AW-SGD) sets the importance weight of each row of the batch it
+        # hands out, (batch, 1), and reads back the unweighted gradient at the output.
+        self.sample_weights: np.ndarray | None = None
+        self.output_gradient: np.ndarray | None = None
 
     def gradients(self, xb: np.ndarray, yb: np.ndarray, *, training: bool = True
                   ) -> tuple[np.ndarray, Any, list[np.ndarray]]:
@@ -47,6 +51,9 @@ class Objective:
         model = self.model
         out = model.forward(xb, training=training)
         value, grad = self._value_and_gradient(model.layers[-1].input if self.fused else out, yb)
+        if self.sample_weights is not None:
+            self.output_gradient = grad
+            grad = grad * self.sample_weights
         return out, value, model.backward(grad, skip_last=self.fused)
 
     def value_and_grads(self) -> tuple[Any, list[np.ndarray]]:

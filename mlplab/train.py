@@ -23,6 +23,7 @@ from mlplab.metrics import Metric, get_metric, metric_name
 from mlplab.objective import Objective, check_targets
 from mlplab.optim import GradientTransformation, apply_updates, get_optimizer, sgd
 from mlplab.optim.solver import Solver
+from mlplab.sampling import AdaptiveSampling
 
 
 class TrainingState:
@@ -74,7 +75,8 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss = "mse",
         batch_size: int | None = None, shuffle: bool = True, seed: Any = None,
         metrics: Sequence[str | Metric] = (), validation_data: tuple[Any, Any] | None = None,
         validation_split: float | None = None, callbacks: Sequence[Callback] = (),
-        guard: bool = True, progress: bool = False) -> History:
+        guard: bool = True, progress: bool = False,
+        sampler: AdaptiveSampling | str | None = None) -> History:
     """Train `model` in place and return its History.
 
     X: (n_samples, n_inputs); y: (n_samples, n_outputs), (n_samples,) for one
@@ -89,6 +91,8 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss = "mse",
     loss and metrics are recorded per epoch as "val_loss", "val_<metric>".
     guard: stop with DivergenceError on a NaN or infinite loss (see DivergenceGuard).
     progress: show a progress bar (when the output is a terminal; needs tqdm).
+    sampler: None for uniform mini-batches, or "aw-sgd" / an `AdaptiveSampling`
+    for AW-SGD's learned, importance-weighted sampling (see `mlplab.sampling`).
     """
     loss = get_loss(loss)
     X = model.check_input(X, "X", "fit")
@@ -103,20 +107,34 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss = "mse",
             if isinstance(optimizer, Solver):
                 _solve(objective, optimizer, epochs, iterations, batch_size, callbacks, history)
             else:
-                _train(objective, optimizer, epochs, iterations, batch_size, shuffle, seed,
-                       metrics, callbacks, history)
+                batches = _batches(objective, batch_size, shuffle, seed, sampler)
+                if isinstance(batches, Callback):  # an adaptive sampler learns after each step
+                    callbacks.append(batches)
+                _train(objective, optimizer, batches, epochs, iterations, metrics, callbacks,
+                       history)
     except DivergenceError as error:
         error.history = history
         raise
     return history
 
 
-def _train(objective: Objective, optimizer: GradientTransformation, epochs: Any,
-           iterations: Any, batch_size: Any, shuffle: bool, seed: Any,
-           metrics: Sequence[str | Metric], callbacks: list[Callback], history: History) -> None:
-    """The gradient-step loop, set up: batches, step, state and epoch bookkeeping."""
+def _batches(objective: Objective, batch_size: Any, shuffle: bool, seed: Any,
+             sampler: Any) -> Batches:
+    """Uniform batches, or an adaptive sampler's."""
+    if sampler is None:
+        return Batches(objective.X, objective.y, batch_size, shuffle=shuffle, seed=seed)
+    if sampler == "aw-sgd":
+        sampler = AdaptiveSampling()
+    if not isinstance(sampler, AdaptiveSampling):
+        raise invalid("sampler", "fit", "None, 'aw-sgd' or an AdaptiveSampling", sampler)
+    return sampler.batches(objective, batch_size, seed)
+
+
+def _train(objective: Objective, optimizer: GradientTransformation, batches: Batches,
+           epochs: Any, iterations: Any, metrics: Sequence[str | Metric],
+           callbacks: list[Callback], history: History) -> None:
+    """The gradient-step loop, set up: step, state and epoch bookkeeping."""
     model, loss = objective.model, objective.loss
-    batches = Batches(objective.X, objective.y, batch_size, shuffle=shuffle, seed=seed)
     n_epochs, max_steps = _duration(epochs, iterations, batches.per_epoch)
     hooks = Hooks(callbacks)
     state = TrainingState(model, optimizer.init(model.params), history, epochs=n_epochs,
