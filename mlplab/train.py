@@ -103,7 +103,9 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss = "mse",
     history = History()
     callbacks = _with_builtin_callbacks(callbacks, validation, loss, metrics, guard, progress)
     try:
-        with np.errstate(over="ignore"):  # the sigmoid's exp overflows harmlessly
+        # The sigmoid's exp overflows harmlessly; NaNs from a diverging run are the guard's to
+        # report, in one clear error instead of a trail of warnings.
+        with np.errstate(over="ignore", invalid="ignore" if guard else "warn"):
             if isinstance(optimizer, Solver):
                 _solve(objective, optimizer, epochs, iterations, batch_size, callbacks, history)
             else:

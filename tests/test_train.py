@@ -276,3 +276,28 @@ def test_fit_uses_no_global_random_state():
 def test_public_names_are_exported():
     for name in mlplab.__all__:
         assert hasattr(mlplab, name)
+
+
+def test_divergence_guard_puts_back_finite_running_statistics():
+    from mlplab import BatchNorm, Sequential
+    from mlplab.layers import Dense
+
+    class Overflow(Callback):
+        """Stands in for an update that overflowed while its loss was still finite."""
+
+        def on_step_end(self, state):
+            if state.iteration == 5:
+                state.params[0][0, 0] = np.inf
+
+    X, y = exploding_regression()
+    net = Sequential([Dense(3, 4), BatchNorm(4), Dense(4, 1)], seed=0)
+    initial = net.get_weights()
+    with pytest.raises(DivergenceError, match="weights from iteration 0 were restored"):
+        fit(net, X, y / 100, loss="mse", optimizer=sgd(0.01), iterations=10,
+            callbacks=[Overflow()])
+    one_step = Sequential([Dense(3, 4), BatchNorm(4), Dense(4, 1)], seed=0)
+    fit(one_step, X, y / 100, loss="mse", optimizer=sgd(0.01), iterations=1)
+    for kept, expected in zip(net.buffers, one_step.buffers, strict=True):  # snapshot at 0
+        np.testing.assert_array_equal(kept, expected)
+    for kept, expected in zip(net.params, initial, strict=True):
+        np.testing.assert_array_equal(kept, expected)

@@ -166,3 +166,24 @@ def test_progress_bar_is_silent_off_a_terminal_and_shows_when_forced():
     bar = ProgressBar(force=True, file=shown)
     fit(MLP([1, 1], seed=0), X, y, epochs=3, callbacks=[bar])
     assert "0/3" in shown.getvalue() and bar.bar.n == 3 and bar.bar.total == 3
+
+
+def test_early_stopping_restores_running_statistics_with_the_weights():
+    from mlplab import BatchNorm, Sequential
+    from mlplab.layers import Activation, Dense
+
+    X, y, X_val, y_val = overfitting_problem()
+    buffers = []
+
+    class Snapshot(Callback):
+        def on_epoch_end(self, state):
+            buffers.append(state.model.get_buffers())
+
+    net = Sequential([Dense(1, 32), BatchNorm(32), Activation("tanh"), Dense(32, 1)], seed=0)
+    history = fit(net, X, y, loss="mse", optimizer=sgd(0.05), epochs=2000,
+                  validation_data=(X_val, y_val),
+                  callbacks=[EarlyStopping("val_loss", patience=10), Snapshot()])
+    best = int(np.argmin(history["val_loss"]))
+    assert best < len(history) - 1
+    for kept, expected in zip(net.buffers, buffers[best], strict=True):
+        np.testing.assert_array_equal(kept, expected)

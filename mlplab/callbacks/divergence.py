@@ -38,7 +38,9 @@ class DivergenceGuard(Callback):
     and epoch. Should an earlier update have overflowed while its loss was
     still finite (the weights are then no longer finite), the guard restores
     its latest finite snapshot, taken every `snapshot_every` steps, and says
-    which iteration that was. On by default in `fit`.
+    which iteration that was. Running statistics (BatchNorm's buffers) that
+    the failing step's forward pass left non-finite come back from that
+    snapshot too. On by default in `fit`.
     """
 
     def __init__(self, snapshot_every: int = 100) -> None:
@@ -46,24 +48,31 @@ class DivergenceGuard(Callback):
                                         low=1)
 
     def on_train_begin(self, state: TrainingState) -> None:
-        self._snapshot = [p.copy() for p in state.params]
+        self._buffers = state.model.buffers
+        self._snapshot = [a.copy() for a in (*state.params, *self._buffers)]
         self._snapshot_iteration = state.iteration
 
     def on_before_update(self, state: TrainingState) -> None:
         loss = state.loss
         if math.isfinite(loss) if loss.ndim == 0 else np.isfinite(loss).all():
-            if state.iteration % self.snapshot_every == 0 and _all_finite(state.params):
-                for saved, p in zip(self._snapshot, state.params, strict=True):
-                    np.copyto(saved, p)
-                self._snapshot_iteration = state.iteration
+            if state.iteration % self.snapshot_every == 0:
+                self._take_snapshot(state)
             return
         kept = "the weights from before that step were kept"
         if not _all_finite(state.params):
-            for p, saved in zip(state.params, self._snapshot, strict=True):
-                np.copyto(p, saved)
+            _restore(state.params, self._snapshot[:len(state.params)])
             kept = (f"an earlier update had already overflowed, so the weights from "
                     f"iteration {self._snapshot_iteration} were restored")
+        if not _all_finite(self._buffers):  # the failing forward pass spoilt running statistics
+            _restore(self._buffers, self._snapshot[len(state.params):])
         raise self._error(state, kept)
+
+    def _take_snapshot(self, state: TrainingState) -> None:
+        arrays = [*state.params, *self._buffers]
+        if _all_finite(arrays):
+            for saved, a in zip(self._snapshot, arrays, strict=True):
+                np.copyto(saved, a)
+            self._snapshot_iteration = state.iteration
 
     @staticmethod
     def _error(state: TrainingState, kept: str) -> DivergenceError:
@@ -76,6 +85,11 @@ class DivergenceGuard(Callback):
                    "(learning rate), or scale the inputs and targets.")
         return DivergenceError(message, iteration=state.iteration, epoch=state.epoch,
                                models=models)
+
+
+def _restore(arrays: list[np.ndarray], saved: list[np.ndarray]) -> None:
+    for a, s in zip(arrays, saved, strict=True):
+        np.copyto(a, s)
 
 
 def _all_finite(arrays: list[np.ndarray]) -> bool:

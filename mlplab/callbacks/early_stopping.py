@@ -43,6 +43,7 @@ class EarlyStopping(Callback):
         self.best_epoch = np.zeros(state.model.population, dtype=np.int64)
         self.wait = np.zeros(state.model.population, dtype=np.int64)
         self.best_weights = state.model.get_weights()
+        self.best_buffers = state.model.get_buffers()  # running statistics go with the weights
         self.stopped_epoch: int | None = None
 
     def on_epoch_end(self, state: TrainingState) -> None:
@@ -54,7 +55,8 @@ class EarlyStopping(Callback):
         self.best = np.where(improved, value, self.best)
         self.best_epoch = np.where(improved, state.epoch, self.best_epoch)
         self.wait = np.where(improved, 0, self.wait + 1)
-        for best, current in zip(self.best_weights, state.params, strict=True):
+        saved = (*self.best_weights, *self.best_buffers)
+        for best, current in zip(saved, (*state.params, *state.model.buffers), strict=True):
             best[improved] = current[improved]  # a boolean over the population axes
         if np.all((self.wait >= self.patience) & (self.wait > 0)):
             state.stop_training = True
@@ -64,3 +66,4 @@ class EarlyStopping(Callback):
         self.best = self.sign * self.best
         if self.restore_best_weights:
             state.model.set_weights(self.best_weights)
+            state.model.set_buffers(self.best_buffers)
