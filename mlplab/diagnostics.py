@@ -74,3 +74,11 @@ def _relative_error(a: np.ndarray, n: np.ndarray) -> float:
 def _param_names(model: Any) -> list[tuple[int, str]]:
     return [(i, name) for i, layer in enumerate(model.layers)
             for name, _ in zip(layer.param_names, layer.params, strict=False)]
+
+
+def param_labels(model: Any) -> list[str]:
+    """A name for each parameter array, in `params` order: "layer 0 W", "layer 0 b", ...
+
+    The layer number is the position in ``model.layers``, as in `gradient_check`.
+    """
+    return [f"layer {i} {name}" for i, name in _param_names(model)]
