@@ -301,3 +301,10 @@ def test_divergence_guard_puts_back_finite_running_statistics():
         np.testing.assert_array_equal(kept, expected)
     for kept, expected in zip(net.params, initial, strict=True):
         np.testing.assert_array_equal(kept, expected)
+
+
+def test_per_model_alpha_must_match_the_population():
+    X, y = tutorial_xy("part2")
+    net = tutorial_net(seed=[1, 1, 1])
+    with pytest.raises(ValueError, match=r"'alpha' parameter of sgd.*shape \(3,\)"):
+        fit(net, X, y, optimizer=sgd(np.array([0.1, 1.0])), iterations=1)

@@ -148,4 +148,10 @@ def scale_by_learning_rate(alpha: Any, *, owner: str = "scale_by_learning_rate"
     if callable(alpha):
         schedule = check_schedule("alpha", owner, alpha)
         return scale_by_schedule(lambda step: -schedule(step))
-    return scale(-check_positive("alpha", owner, alpha))
+    transform = scale(-check_positive("alpha", owner, alpha))
+
+    def init(params: Params) -> Any:
+        check_population(owner, params, alpha=alpha)  # one alpha per model, if per model
+        return transform.init(params)
+
+    return GradientTransformation(init, transform.update)
