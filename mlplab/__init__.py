@@ -18,6 +18,7 @@ from mlplab.callbacks import (
 )
 from mlplab.diagnostics import gradient_check
 from mlplab.history import History
+from mlplab.io import ModelFileError, load, save
 from mlplab.layers import Activation, BatchNorm, Dense, Dropout, Layer
 from mlplab.losses import Loss, get_loss
 from mlplab.model import MLP, Sequential
@@ -49,6 +50,7 @@ __all__ = [
     "History",
     "Layer",
     "Loss",
+    "ModelFileError",
     "PrintError",
     "Sequential",
     "TrainingState",
@@ -61,6 +63,8 @@ __all__ = [
     "fit",
     "get_loss",
     "gradient_check",
+    "load",
     "rmsprop",
+    "save",
     "sgd",
 ]

@@ -236,3 +236,15 @@ def _chain_sizes(layers: list[Layer], owner: str) -> tuple[int, int]:
                           f"after {n} features", raw=True)
         n = layer.output_size(n)
     return n_inputs, n
+
+
+MODELS: dict[str, type[Sequential]] = {"Sequential": Sequential, "MLP": MLP}
+
+
+def model_from_config(config: dict[str, Any]) -> Sequential:
+    """A freshly initialized model of the architecture in `config` (see `get_config`)."""
+    kind = config.get("class") if isinstance(config, dict) else None
+    if kind not in MODELS:
+        raise invalid("config", "model_from_config", f"a model config with 'class' one of "
+                      f"{sorted(MODELS)}", kind)
+    return MODELS[kind].from_config(config)
