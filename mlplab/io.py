@@ -10,7 +10,7 @@ The file is a NumPy ``.npz`` archive holding each parameter and buffer array
 Loading reads the archive with ``allow_pickle=False``, so no code in a file can
 ever run; it checks the format and version, rebuilds the architecture from
 the config, checks every array's name, shape and dtype against the header,
-and the SHA-256 of the header's config and all array bytes, so a foreign,
+and the SHA-256 of the header and all array bytes, so a foreign,
 truncated or tampered file fails with one clear `ModelFileError`.
 
 Files are written atomically: to a temporary file in the same folder, flushed
@@ -43,35 +43,44 @@ class ModelFileError(ValueError):
 def save(model: Any, path: str | os.PathLike) -> Path:
     """Write `model` (architecture, weights, running statistics) to `path`, atomically."""
     path = Path(path)
-    arrays = _named_arrays(model)
-    header = {"format": FORMAT, "version": VERSION, "config": model.get_config(),
-              "arrays": [{"name": name, "shape": list(a.shape), "dtype": a.dtype.str}
-                         for name, a in arrays.items()]}
-    header["sha256"] = _digest(header["config"], arrays)
-    encoded = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
-    write_atomically(path, lambda file: np.savez(file, **arrays, **{HEADER: encoded}))
+    arrays = named_arrays(model)
+    header = {"format": FORMAT, "version": VERSION, "config": model.get_config()}
+    write_archive(path, header, arrays)
     return path
 
 
 def load(path: str | os.PathLike) -> Any:
     """The model saved at `path`; raises ModelFileError for anything but a good mlplab file."""
-    path = Path(path)
+    header, arrays = read_archive(Path(path), FORMAT, VERSION)
+    model = model_from_config(header["config"])
+    model.set_weights([arrays[f"param_{i}"] for i in range(len(model.params))])
+    model.set_buffers([arrays[f"buffer_{i}"] for i in range(len(model.buffers))])
+    return model
+
+
+def write_archive(path: Path, header: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+    """An NPZ of `arrays` plus the JSON `header`, completed with array list and checksum."""
+    header = {**header, "arrays": [{"name": name, "shape": list(a.shape), "dtype": a.dtype.str}
+                                   for name, a in arrays.items()]}
+    header["sha256"] = digest(header, arrays)
+    encoded = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
+    write_atomically(path, lambda file: np.savez(file, **arrays, **{HEADER: encoded}))
+
+
+def read_archive(path: Path, file_format: str, version: int
+                 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """(header, arrays) of an archive `write_archive` made, every check passed."""
+    kind = file_format.replace("-", " ")  # "mlplab model", "mlplab checkpoint"
     if not path.is_file():
-        raise FileNotFoundError(f"No model file at {path}")
+        raise FileNotFoundError(f"No {kind} file at {path}")
     try:
         with np.load(path, allow_pickle=False) as archive:
-            header = _header(archive, path)
-            arrays = _checked_arrays(archive, header, path)
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
-        if isinstance(error, ModelFileError):
-            raise
-        raise ModelFileError(f"{path} is not a readable mlplab model file: {error}") from None
-    model = model_from_config(header["config"])
-    names = list(arrays)
-    n_params = len(model.params)
-    model.set_weights([arrays[n] for n in names[:n_params]])
-    model.set_buffers([arrays[n] for n in names[n_params:]])
-    return model
+            header = _header(archive, path, file_format, version, kind)
+            return header, _checked_arrays(archive, header, path)
+    except ModelFileError:
+        raise
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, TypeError) as error:
+        raise ModelFileError(f"{path} is not a readable {kind} file: {error}") from None
 
 
 def write_atomically(path: Path, write: Any) -> None:
@@ -89,35 +98,38 @@ def write_atomically(path: Path, write: Any) -> None:
         raise
 
 
-def _named_arrays(model: Any) -> dict[str, np.ndarray]:
+def named_arrays(model: Any) -> dict[str, np.ndarray]:
+    """A model's parameters and buffers under their file names."""
     arrays = {f"param_{i}": p for i, p in enumerate(model.params)}
     arrays.update({f"buffer_{i}": b for i, b in enumerate(model.buffers)})
     return arrays
 
 
-def _digest(config: dict[str, Any], arrays: dict[str, np.ndarray]) -> str:
-    """SHA-256 over the config (canonical JSON) and every array's name and bytes."""
-    sha = hashlib.sha256(json.dumps(config, sort_keys=True).encode("utf-8"))
+def digest(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> str:
+    """SHA-256 over the header (canonical JSON, less its checksum) and every array's bytes."""
+    meta = {key: value for key, value in header.items() if key != "sha256"}
+    sha = hashlib.sha256(json.dumps(meta, sort_keys=True).encode("utf-8"))
     for name, a in arrays.items():
         sha.update(name.encode("utf-8"))
         sha.update(np.ascontiguousarray(a).tobytes())
     return sha.hexdigest()
 
 
-def _header(archive: Any, path: Path) -> dict[str, Any]:
+def _header(archive: Any, path: Path, file_format: str, version: int,
+            kind: str) -> dict[str, Any]:
     if HEADER not in archive.files:
-        raise ModelFileError(f"{path} is an NPZ archive but not an mlplab model file "
+        raise ModelFileError(f"{path} is an NPZ archive but not an {kind} file "
                              f"(no {HEADER!r} entry; it holds {sorted(archive.files)[:5]})")
     try:
         header = json.loads(archive[HEADER].tobytes().decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ModelFileError(f"{path} has an unreadable mlplab header: {error}") from None
-    if not isinstance(header, dict) or header.get("format") != FORMAT:
-        raise ModelFileError(f"{path} is not an mlplab model file (format "
-                             f"{header.get('format') if isinstance(header, dict) else None!r})")
-    if header.get("version") != VERSION:
-        raise ModelFileError(f"{path} has model file version {header.get('version')!r}; this "
-                             f"mlplab reads version {VERSION}. Upgrade mlplab to read it.")
+        raise ModelFileError(f"{path} has an unreadable header: {error}") from None
+    found = header.get("format") if isinstance(header, dict) else None
+    if found != file_format:
+        raise ModelFileError(f"{path} is not an {kind} file (format {found!r})")
+    if header.get("version") != version:
+        raise ModelFileError(f"{path} has {kind} file version {header.get('version')!r}; "
+                             f"this mlplab reads version {version}. Upgrade mlplab to read it.")
     return header
 
 
@@ -133,7 +145,7 @@ def _checked_arrays(archive: Any, header: dict[str, Any], path: Path) -> dict[st
                                  f"{a.dtype}, but the header says {entry['shape']} "
                                  f"{entry['dtype']}")
         arrays[name] = a
-    if _digest(header["config"], arrays) != header.get("sha256"):
-        raise ModelFileError(f"{path} failed its checksum: the weights or architecture were "
+    if digest(header, arrays) != header.get("sha256"):
+        raise ModelFileError(f"{path} failed its checksum: the weights or settings were "
                              "changed after saving (or the file is damaged)")
     return arrays

@@ -7,6 +7,7 @@ the same weights before any changes.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,6 +17,7 @@ from mlplab._checks import check_int, invalid
 from mlplab.batches import Batches
 from mlplab.callbacks import Callback, DivergenceError, DivergenceGuard, ProgressBar, overrides
 from mlplab.callbacks.validation import Validation
+from mlplab.checkpoint import random_streams, resume
 from mlplab.data.splitting import train_test_split
 from mlplab.history import History
 from mlplab.losses import Loss, get_loss
@@ -45,6 +47,7 @@ class TrainingState:
         self.grads: list[np.ndarray] = []
         self.updates: list[np.ndarray] = []
         self.stop_training = False
+        self.random_streams: dict[str, Any] = {}  # name -> Generator, for checkpoints
 
 
 class TrainStep:
@@ -76,7 +79,8 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss = "mse",
         metrics: Sequence[str | Metric] = (), validation_data: tuple[Any, Any] | None = None,
         validation_split: float | None = None, callbacks: Sequence[Callback] = (),
         guard: bool = True, progress: bool = False,
-        sampler: AdaptiveSampling | str | None = None) -> History:
+        sampler: AdaptiveSampling | str | None = None,
+        resume_from: str | os.PathLike | None = None) -> History:
     """Train `model` in place and return its History.
 
     X: (n_samples, n_inputs); y: (n_samples, n_outputs), (n_samples,) for one
@@ -93,6 +97,10 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss = "mse",
     progress: show a progress bar (when the output is a terminal; needs tqdm).
     sampler: None for uniform mini-batches, or "aw-sgd" / an `AdaptiveSampling`
     for AW-SGD's learned, importance-weighted sampling (see `mlplab.sampling`).
+    resume_from: a checkpoint (see `mlplab.callbacks.Checkpoint`) of this same
+    run to continue from: the model, optimizer, random streams, History and
+    position are restored and training goes on with the next epoch, up to
+    the same `epochs` / `iterations` in all.
     """
     loss = get_loss(loss)
     X = model.check_input(X, "X", "fit")
@@ -113,7 +121,7 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss = "mse",
                 if isinstance(batches, Callback):  # an adaptive sampler learns after each step
                     callbacks.append(batches)
                 _train(objective, optimizer, batches, epochs, iterations, metrics, callbacks,
-                       history)
+                       history, resume_from)
     except DivergenceError as error:
         error.history = history
         raise
@@ -134,13 +142,16 @@ def _batches(objective: Objective, batch_size: Any, shuffle: bool, seed: Any,
 
 def _train(objective: Objective, optimizer: GradientTransformation, batches: Batches,
            epochs: Any, iterations: Any, metrics: Sequence[str | Metric],
-           callbacks: list[Callback], history: History) -> None:
+           callbacks: list[Callback], history: History, resume_from: Any) -> None:
     """The gradient-step loop, set up: step, state and epoch bookkeeping."""
     model, loss = objective.model, objective.loss
     n_epochs, max_steps = _duration(epochs, iterations, batches.per_epoch)
     hooks = Hooks(callbacks)
     state = TrainingState(model, optimizer.init(model.params), history, epochs=n_epochs,
                           max_steps=max_steps)
+    state.random_streams = random_streams(model, batches)
+    if resume_from is not None:
+        resume(resume_from, state, state.random_streams, optimizer)
     meter = EpochMeter(history, metrics, summed=loss.reduction == "sum", n=batches.n,
                        single_batch=batches.per_epoch == 1)
     try:
@@ -234,7 +245,7 @@ def _loop(state: TrainingState, step: TrainStep, batches: Batches, hooks: Hooks,
     hooks.call("on_train_begin", state)
     step_begin, step_end, epoch_end = hooks.step_begin, hooks.step_end, hooks.epoch_end
     take_step, add, next_batches = step.__call__, meter.add, batches.epoch  # bound once
-    for epoch in range(n_epochs):
+    for epoch in range(state.epoch, n_epochs):  # state.epoch > 0 when resuming
         state.epoch = epoch
         for xb, yb in next_batches():
             for hook in step_begin:

@@ -1,6 +1,7 @@
 """Callbacks: small objects whose hooks the training loop calls, one per module."""
 
 from mlplab.callbacks.base import Callback, overrides
+from mlplab.callbacks.checkpoint import Checkpoint
 from mlplab.callbacks.direction_changes import DirectionChanges
 from mlplab.callbacks.divergence import DivergenceError, DivergenceGuard
 from mlplab.callbacks.dynamics import TrainingDynamics
@@ -12,6 +13,7 @@ from mlplab.callbacks.weight_path import WeightPath
 
 __all__ = [
     "Callback",
+    "Checkpoint",
     "DirectionChanges",
     "DivergenceError",
     "DivergenceGuard",

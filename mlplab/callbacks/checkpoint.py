@@ -1,0 +1,38 @@
+"""Checkpoint: save the whole run every N epochs, so it can be resumed bit for bit."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mlplab._checks import check_int
+from mlplab.callbacks.base import Callback
+from mlplab.checkpoint import save_checkpoint
+
+if TYPE_CHECKING:
+    from mlplab.train import TrainingState
+
+
+class Checkpoint(Callback):
+    """Write a checkpoint to `path` at the end of every `every`-th epoch (and the last).
+
+    Each write replaces the previous one atomically, so the file on disk is
+    always a complete checkpoint. Continue with ``fit(..., resume_from=path)``.
+    """
+
+    def __init__(self, path: str | os.PathLike, *, every: int = 1) -> None:
+        self.path = Path(path)
+        self.every = check_int("every", "Checkpoint", every, low=1)
+
+    def on_epoch_end(self, state: TrainingState) -> None:
+        if (state.epoch + 1) % self.every == 0:
+            self.save(state)
+
+    def on_train_end(self, state: TrainingState) -> None:
+        if (state.epoch + 1) % self.every:
+            self.save(state)
+
+    def save(self, state: TrainingState) -> None:
+        """Write the run as it stands (at an epoch end) now."""
+        save_checkpoint(self.path, state, state.random_streams)

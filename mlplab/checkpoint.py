@@ -1,0 +1,107 @@
+"""Checkpoints: everything needed to continue a run bit for bit, in one NPZ (no pickle).
+
+A checkpoint holds what a model file holds (see `mlplab.io`) plus the
+optimizer's state, the state of every random stream training draws from (the
+batch shuffler and each Dropout layer), the position (epochs and iterations
+done) and the History so far. `fit(..., resume_from=path)` restores all of it
+and carries on with the next epoch, so an interrupted and resumed run equals
+an uninterrupted one. Checkpoints are taken at epoch ends (the `Checkpoint`
+callback). Callbacks keep their own state, which is not saved: an
+EarlyStopping resumes with fresh patience.
+
+The optimizer state, a tree of NamedTuples, tuples and lists, is stored as
+its leaves in traversal order; loading pours them back into the tree that a
+fresh ``optimizer.init(params)`` builds, so no class is ever looked up by a
+name read from the file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mlplab.io import ModelFileError, named_arrays, read_archive, write_archive
+
+FORMAT, VERSION = "mlplab-checkpoint", 1
+
+
+def random_streams(model: Any, batches: Any) -> dict[str, np.random.Generator]:
+    """Every generator training draws from: the batch shuffler's and each layer's own."""
+    streams = {"batches": batches.rng}
+    for i, layer in enumerate(model.layers):
+        rng = getattr(layer, "rng", None)
+        if isinstance(rng, np.random.Generator):
+            streams[f"layer_{i}"] = rng
+        elif isinstance(rng, list):  # one generator per model of a population
+            streams.update({f"layer_{i}_{k}": g for k, g in enumerate(rng)})
+    return streams
+
+
+def save_checkpoint(path: str | os.PathLike, state: Any, streams: dict[str, Any]) -> Path:
+    """Write the run in `state` (a TrainingState at an epoch end) to `path`, atomically."""
+    path = Path(path)
+    arrays = named_arrays(state.model)
+    leaves = _leaves(state.optimizer_state)
+    arrays.update({f"optimizer_{i}": leaf for i, leaf in enumerate(leaves)})
+    arrays.update({f"history_{name}": np.asarray(column)
+                   for name, column in state.history.history.items()})
+    header = {"format": FORMAT, "version": VERSION, "config": state.model.get_config(),
+              "epoch": state.epoch, "iteration": state.iteration,
+              "history": list(state.history.history),
+              "random_streams": {name: g.bit_generator.state for name, g in streams.items()}}
+    write_archive(path, header, arrays)
+    return path
+
+
+def resume(path: str | os.PathLike, state: Any, streams: dict[str, Any],
+           optimizer: Any) -> None:
+    """Restore a checkpoint into a freshly set-up run: weights, optimizer, streams, position."""
+    header, arrays = read_archive(Path(path), FORMAT, VERSION)
+    if _architecture(header["config"]) != _architecture(state.model.get_config()):
+        raise ModelFileError(f"{path} is a checkpoint of another architecture: "
+                             f"{header['config']} (this model: {state.model.get_config()})")
+    if set(header["random_streams"]) != set(streams):
+        raise ModelFileError(f"{path} holds random streams {sorted(header['random_streams'])}"
+                             f"; this run has {sorted(streams)}")
+    state.model.set_weights([arrays[f"param_{i}"] for i in range(len(state.params))])
+    state.model.set_buffers([arrays[f"buffer_{i}"] for i in range(len(state.model.buffers))])
+    template = optimizer.init(state.params)
+    leaves = iter([arrays[f"optimizer_{i}"] for i in range(len(_leaves(template)))])
+    state.optimizer_state = _rebuild(template, leaves)
+    for name, generator in streams.items():
+        generator.bit_generator.state = header["random_streams"][name]
+    for name in header["history"]:
+        state.history.column(name).extend(arrays[f"history_{name}"])
+    state.epoch, state.iteration = header["epoch"] + 1, header["iteration"]
+
+
+def _architecture(config: dict[str, Any]) -> dict[str, Any]:
+    """A model config without its layers' seeds: their streams come from the checkpoint."""
+    layers = [{k: v for k, v in layer.items() if k != "seed"} for layer in config.get("layers", [])]
+    return {**config, "layers": layers}
+
+
+def _leaves(tree: Any) -> list[np.ndarray]:
+    """The arrays and numbers of a state tree, depth first, as arrays."""
+    if isinstance(tree, tuple | list):
+        return [leaf for child in tree for leaf in _leaves(child)]
+    if tree is None:
+        return []
+    return [np.asarray(tree)]
+
+
+def _rebuild(template: Any, leaves: Any) -> Any:
+    """`template`'s tree with its leaves replaced, in order, by the saved ones."""
+    if isinstance(template, tuple) and hasattr(template, "_fields"):  # a NamedTuple
+        return type(template)(*(_rebuild(child, leaves) for child in template))
+    if isinstance(template, tuple | list):
+        return type(template)(_rebuild(child, leaves) for child in template)
+    if template is None:
+        return None
+    saved = next(leaves)
+    if isinstance(template, np.ndarray):
+        return saved.astype(template.dtype, copy=True)
+    return type(template)(saved.item() if saved.ndim == 0 else saved)

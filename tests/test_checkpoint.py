@@ -1,0 +1,88 @@
+"""Checkpoints: an interrupted and resumed run equals an uninterrupted one, bit for bit."""
+
+import numpy as np
+import pytest
+
+from mlplab import BatchNorm, Dense, Dropout, ModelFileError, Sequential, fit
+from mlplab.callbacks import Callback, Checkpoint
+from mlplab.layers import Activation
+from mlplab.optim import adam
+from mlplab.optim.schedules import exponential_decay
+
+
+def data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 4))
+    return X, (X[:, 0] * X[:, 1] > 0).astype(int)
+
+
+def network(seed=0, dropout_seed=5):
+    return Sequential([Dense(4, 16), BatchNorm(16), Activation("relu"),
+                       Dropout(0.3, seed=dropout_seed), Dense(16, 2), Activation("softmax")],
+                      seed=seed)
+
+
+def train(net, epochs, **kwargs):
+    return fit(net, *data(), loss="softmax_crossentropy", epochs=epochs, batch_size=16, seed=3,
+               optimizer=adam(exponential_decay(0.01, 0.98)), metrics=["accuracy"],
+               **kwargs)
+
+
+class Stop(Callback):
+    """Interrupts training after `epochs` epochs, as a crash or Ctrl-C would."""
+
+    def __init__(self, epochs):
+        self.epochs = epochs
+
+    def on_epoch_end(self, state):
+        if state.epoch + 1 == self.epochs:
+            raise KeyboardInterrupt
+
+
+def test_resumed_run_equals_uninterrupted_run(tmp_path):
+    whole = network()
+    expected = train(whole, 10)
+
+    path = tmp_path / "run.ckpt.npz"
+    interrupted = network()
+    with pytest.raises(KeyboardInterrupt):
+        train(interrupted, 10, callbacks=[Checkpoint(path), Stop(4)])
+
+    resumed = network(seed=99, dropout_seed=123)  # everything comes from the checkpoint
+    history = train(resumed, 10, resume_from=path)
+    for a, b in zip(resumed.params, whole.params, strict=True):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(resumed.buffers, whole.buffers, strict=True):
+        np.testing.assert_array_equal(a, b)
+    for name in ("loss", "accuracy"):
+        np.testing.assert_array_equal(history[name], expected[name])
+    assert history.iterations == expected.iterations == 40
+
+
+def test_checkpoint_every_n_epochs_and_at_the_end(tmp_path):
+    saved = []
+
+    class Spy(Checkpoint):
+        def save(self, state):
+            saved.append(state.epoch)
+            super().save(state)
+
+    train(network(), 7, callbacks=[Spy(tmp_path / "c.npz", every=3)])
+    assert saved == [2, 5, 6]
+
+
+def test_checkpoint_of_another_architecture_is_refused(tmp_path):
+    path = tmp_path / "c.npz"
+    train(network(), 1, callbacks=[Checkpoint(path)])
+    other = Sequential([Dense(4, 8), Activation("relu"), Dense(8, 2), Activation("softmax")],
+                       seed=0)
+    with pytest.raises(ModelFileError, match="another architecture"):
+        train(other, 3, resume_from=path)
+
+
+def test_a_model_file_is_not_a_checkpoint(tmp_path):
+    from mlplab import save
+
+    path = save(network(), tmp_path / "model.npz")
+    with pytest.raises(ModelFileError, match="not an mlplab checkpoint file"):
+        train(network(), 3, resume_from=path)
