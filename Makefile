@@ -23,9 +23,11 @@ demo: $(VENV)/.demo-installed
 	@echo
 	$(BIN)/python examples/digits.py
 
+# The tests multiply small matrices, where BLAS threads only add overhead (and on a busy
+# two-core machine, a lot of it), so they run with one.
 test: $(VENV)/.test-installed
 	$(BIN)/ruff check mlplab tests bench examples
-	$(BIN)/python -m pytest
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check mlplab tests bench examples
