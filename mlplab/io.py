@@ -40,11 +40,17 @@ class ModelFileError(ValueError):
     """A file that is not a readable mlplab model (foreign, truncated, tampered, too new)."""
 
 
-def save(model: Any, path: str | os.PathLike) -> Path:
-    """Write `model` (architecture, weights, running statistics) to `path`, atomically."""
+def save(model: Any, path: str | os.PathLike, *, metadata: dict[str, Any] | None = None
+         ) -> Path:
+    """Write `model` (architecture, weights, running statistics) to `path`, atomically.
+
+    metadata: optional JSON-able facts to keep beside the model (the command
+    line stores the task, the classes and the input scaling); see `read_metadata`.
+    """
     path = Path(path)
     arrays = named_arrays(model)
-    header = {"format": FORMAT, "version": VERSION, "config": model.get_config()}
+    header = {"format": FORMAT, "version": VERSION, "config": model.get_config(),
+              "metadata": metadata or {}}
     write_archive(path, header, arrays)
     return path
 
@@ -56,6 +62,12 @@ def load(path: str | os.PathLike) -> Any:
     model.set_weights([arrays[f"param_{i}"] for i in range(len(model.params))])
     model.set_buffers([arrays[f"buffer_{i}"] for i in range(len(model.buffers))])
     return model
+
+
+def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
+    """The metadata a model file was saved with (checked like the rest of the file)."""
+    header, _ = read_archive(Path(path), FORMAT, VERSION)
+    return header.get("metadata", {})
 
 
 def write_archive(path: Path, header: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
