@@ -5,6 +5,7 @@
     mlplab train DATA [--target COL] [--layers 64,32] [--epochs 20] ... [--config FILE.toml]
     mlplab predict MODEL DATA [--output FILE]
     mlplab evaluate MODEL DATA
+    mlplab export MODEL OUT.onnx
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 
 from mlplab import job
 from mlplab.io import ModelFileError
+from mlplab.io import load as load_model
 from mlplab.lab import tutorials
 
 
@@ -116,6 +118,10 @@ def _add_predict_and_evaluate(commands: Any) -> None:
     evaluate.add_argument("data")
     evaluate.add_argument("--target", help="target column of a file")
     evaluate.set_defaults(run=_evaluate)
+    export = commands.add_parser("export", help="export a saved model to ONNX")
+    export.add_argument("model")
+    export.add_argument("output", help="the .onnx file to write")
+    export.set_defaults(run=_export)
 
 
 def _train(args: argparse.Namespace) -> str:
@@ -154,6 +160,12 @@ def _predict(args: argparse.Namespace) -> str:
 def _evaluate(args: argparse.Namespace) -> str:
     results = job.evaluate_job(args.model, args.data, args.target)
     return ", ".join(f"{name} {np.mean(value):.6g}" for name, value in results.items())
+
+
+def _export(args: argparse.Namespace) -> str:
+    from mlplab.export import export_onnx  # needs the onnx extra
+
+    return f"wrote {export_onnx(load_model(args.model), args.output)}"
 
 
 class RunInterruptedError(Exception):

@@ -1,0 +1,119 @@
+"""Export a trained model to ONNX, for onnxruntime and other ONNX tools.
+
+Each layer becomes the standard ONNX operators for its inference-time
+behaviour: Dense is MatMul (+ Add for the bias); the activations are Sigmoid,
+Tanh, Relu, LeakyRelu, Identity and Softmax (over the last axis);
+BatchNorm uses its running statistics, folded into one Mul and one Add;
+Dropout is the identity. The graph takes ``input: (batch, n_inputs)`` and
+returns ``output: (batch, n_outputs)`` in the model's dtype.
+
+Needs the `onnx` extra (``pip install "mlplab[onnx]"``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mlplab._checks import invalid
+from mlplab.io import write_atomically
+from mlplab.layers import Activation, BatchNorm, Dense, Dropout
+
+OPSET = 17
+IR_VERSION = 8  # the ONNX file version that opset 17 needs; newer onnx writes newer by default,
+# which older runtimes refuse
+ACTIVATION_OPS = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu", "linear": "Identity",
+                  "leaky_relu": "LeakyRelu", "softmax": "Softmax"}
+
+
+def to_onnx(model: Any) -> Any:
+    """The model as an ``onnx.ModelProto`` (checked with onnx's checker)."""
+    onnx, helper = _onnx()
+    if model.population:
+        raise invalid("model", "to_onnx", "a single model (export one member of a population "
+                      "at a time)", f"a population of {model.population[0]}", raw=True)
+    graph = _Graph(helper, np.dtype(model.dtype))
+    name = "input"
+    for i, layer in enumerate(model.layers):
+        name = graph.add_layer(i, layer, name)
+    graph.nodes.append(helper.make_node("Identity", [name], ["output"]))
+    elem = helper.np_dtype_to_tensor_dtype(np.dtype(model.dtype))
+    proto = helper.make_model(
+        helper.make_graph(graph.nodes, "mlplab", [
+            helper.make_tensor_value_info("input", elem, ["batch", model.n_inputs])],
+            [helper.make_tensor_value_info("output", elem, ["batch", model.n_outputs])],
+            graph.initializers),
+        opset_imports=[helper.make_opsetid("", OPSET)], producer_name="mlplab",
+        ir_version=IR_VERSION)
+    onnx.checker.check_model(proto)
+    return proto
+
+
+def export_onnx(model: Any, path: str | os.PathLike) -> Path:
+    """Write `model` as an ONNX file at `path`, atomically."""
+    path = Path(path)
+    data = to_onnx(model).SerializeToString()
+    write_atomically(path, lambda file: file.write(data))
+    return path
+
+
+class _Graph:
+    """ONNX nodes and initializers, built layer by layer."""
+
+    def __init__(self, helper: Any, dtype: np.dtype) -> None:
+        self.helper, self.dtype = helper, dtype
+        self.nodes: list[Any] = []
+        self.initializers: list[Any] = []
+
+    def constant(self, name: str, value: np.ndarray) -> str:
+        array = np.asarray(value, dtype=self.dtype)
+        self.initializers.append(self.helper.make_tensor(
+            name, self.helper.np_dtype_to_tensor_dtype(self.dtype), array.shape,
+            array.ravel().tolist()))
+        return name
+
+    def node(self, op: str, inputs: list[str], output: str, **attributes: Any) -> str:
+        self.nodes.append(self.helper.make_node(op, inputs, [output], **attributes))
+        return output
+
+    def add_layer(self, i: int, layer: Any, x: str) -> str:
+        if isinstance(layer, Dense):
+            z = self.node("MatMul", [x, self.constant(f"W{i}", layer.params[0])], f"matmul{i}")
+            if layer.bias:
+                z = self.node("Add", [z, self.constant(f"b{i}", layer.params[1])], f"dense{i}")
+            return z
+        if isinstance(layer, Activation):
+            return self._activation(i, layer, x)
+        if isinstance(layer, BatchNorm):
+            gamma, beta = layer.params
+            mean, var = layer.buffers
+            scale = gamma / np.sqrt(var + layer.eps)
+            scaled = self.node("Mul", [x, self.constant(f"bn_scale{i}", scale)], f"bn_mul{i}")
+            return self.node("Add", [scaled, self.constant(f"bn_shift{i}", beta - mean * scale)],
+                             f"batchnorm{i}")
+        if isinstance(layer, Dropout):
+            return self.node("Identity", [x], f"dropout{i}")
+        raise invalid("model", "to_onnx", f"layers ONNX export knows ({sorted(ACTIVATION_OPS)}"
+                      ", Dense, BatchNorm, Dropout)", f"a {type(layer).__name__} layer", raw=True)
+
+    def _activation(self, i: int, layer: Activation, x: str) -> str:
+        name = {"logistic": "sigmoid", "identity": "linear"}.get(layer.name, layer.name)
+        attributes: dict[str, Any] = {}
+        if name == "softmax":
+            attributes["axis"] = -1
+        if name == "leaky_relu":
+            attributes["alpha"] = float(layer.kwargs.get("slope", 0.01))
+        return self.node(ACTIVATION_OPS[name], [x], f"{name}{i}", **attributes)
+
+
+def _onnx() -> tuple[Any, Any]:
+    try:
+        import onnx
+        from onnx import helper
+    except ImportError:
+        raise ImportError('ONNX export needs the onnx package: pip install "mlplab[onnx]"'
+                          ) from None
+    return onnx, helper

@@ -1,0 +1,62 @@
+"""ONNX export: the exported graph, run in onnxruntime, predicts what mlplab predicts."""
+
+import numpy as np
+import pytest
+
+from mlplab import MLP, BatchNorm, Dense, Dropout, Sequential, fit
+from mlplab.cli import main
+from mlplab.layers import Activation
+
+ort = pytest.importorskip("onnxruntime")
+pytest.importorskip("onnx")
+
+from mlplab.export import export_onnx, to_onnx  # noqa: E402
+
+
+def run_onnx(path, X):
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return session.run(["output"], {"input": X})[0]
+
+
+def data(dtype=np.float64):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 4)).astype(dtype)
+    return X, (X[:, 0] + X[:, 1] > 0).astype(int)
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "leaky_relu", "linear"])
+def test_mlp_round_trip_through_onnxruntime(tmp_path, activation):
+    X, y = data()
+    net = MLP([4, 8, 2], activation=activation, output_activation="softmax", seed=0)
+    fit(net, X, y, loss="softmax_crossentropy", epochs=5)
+    path = export_onnx(net, tmp_path / "model.onnx")
+    np.testing.assert_allclose(run_onnx(path, X), net.predict(X), rtol=1e-5, atol=1e-7)
+
+
+def test_batchnorm_dropout_and_float32(tmp_path):
+    X, y = data(np.float32)
+    net = Sequential([Dense(4, 6), BatchNorm(6), Activation("leaky_relu", slope=0.2),
+                      Dropout(0.5, seed=0), Dense(6, 1, bias=False), Activation("sigmoid")],
+                     seed=0, dtype="float32")
+    fit(net, X, y, loss="binary_crossentropy", epochs=5, batch_size=10, seed=0)
+    path = export_onnx(net, tmp_path / "bn.onnx")
+    out = run_onnx(path, X)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, net.predict(X), rtol=1e-5, atol=1e-6)
+
+
+def test_populations_are_refused():
+    with pytest.raises(ValueError, match="single model"):
+        to_onnx(MLP([2, 1], seed=[0, 1]))
+
+
+def test_cli_export(tmp_path, capsys):
+    from mlplab import save
+
+    X, _ = data()
+    net = MLP([4, 3, 1], seed=0)
+    save(net, tmp_path / "m.npz")
+    assert main(["export", str(tmp_path / "m.npz"), str(tmp_path / "m.onnx")]) == 0
+    np.testing.assert_allclose(run_onnx(tmp_path / "m.onnx", X), net.predict(X), rtol=1e-5,
+                               atol=1e-7)
+    assert "m.onnx" in capsys.readouterr().out
