@@ -103,7 +103,59 @@ def _add_train(commands: Any) -> None:
     train.add_argument("--save", help="write the trained model here (.npz)")
     train.add_argument("--checkpoint", help="checkpoint file (default: SAVE.ckpt.npz)")
     train.add_argument("--resume", help="continue from this checkpoint")
+    train.add_argument("--plot", help="write the loss curves here (.png)")
     train.set_defaults(run=_train)
+
+
+def _add_surface(commands: Any) -> None:
+    surface = commands.add_parser("surface", help="the error surface over two weights, as PNG",
+                                  description="Train the tutorial network, then draw the loss "
+                                  "over two chosen weights (contour and 3-D, with the "
+                                  "training path) and the 1-D slice of the first weight.")
+    surface.add_argument("--weights", type=_weight_pair, default=None,
+                         help='two weights as "layer,W,i,j;layer,W,i,j" (default '
+                         '"0,W,0,0;2,W,1,0")')
+    surface.add_argument("--hidden", type=_positive_int, default=4)
+    surface.add_argument("--alpha", type=float, default=10.0)
+    surface.add_argument("--iterations", type=_positive_int, default=60000)
+    surface.add_argument("--targets", type=_number_list(float), default=[0, 1, 1, 0])
+    surface.add_argument("--grid", type=_positive_int, default=61, help="points per axis")
+    surface.add_argument("--out", default="surface.png", help="surface PNG (surface.png)")
+    surface.add_argument("--slice", default="slice.png", help="slice PNG (slice.png)")
+    surface.set_defaults(run=_surface)
+
+
+def _weight_pair(text: str) -> list[tuple[Any, ...]]:
+    try:
+        pairs = [tuple(int(p) if p.strip().lstrip("-").isdigit() else p.strip()
+                       for p in part.split(",")) for part in text.split(";")]
+    except ValueError:
+        pairs = []
+    if len(pairs) != 2 or any(len(p) != 4 for p in pairs):
+        raise argparse.ArgumentTypeError(f'expected "layer,W,i,j;layer,W,i,j", got {text!r}')
+    return pairs
+
+
+def _surface(args: argparse.Namespace) -> str:
+    from mlplab import plotting  # needs the plot extra
+    from mlplab.lab.landscape import DEFAULT_WEIGHTS, tutorial_landscape
+
+    landscape = tutorial_landscape(weights=args.weights or DEFAULT_WEIGHTS, hidden=args.hidden,
+                                   alpha=args.alpha, iterations=args.iterations,
+                                   targets=args.targets, grid=args.grid)
+    _save_png(plotting.plot_error_surface(landscape.surface), args.out)
+    _save_png(plotting.plot_error_slice(landscape.slice, iterations=landscape.iterations),
+              args.slice)
+    return f"wrote {args.out} and {args.slice}"
+
+
+def _save_png(figure: Any, path: str) -> None:
+    """Write a figure as PNG atomically (a half-written picture never replaces a good one)."""
+    from pathlib import Path
+
+    from mlplab.io import write_atomically
+
+    write_atomically(Path(path), lambda file: figure.savefig(file, format="png", dpi=120))
 
 
 def _add_predict_and_evaluate(commands: Any) -> None:
@@ -118,6 +170,7 @@ def _add_predict_and_evaluate(commands: Any) -> None:
     evaluate.add_argument("data")
     evaluate.add_argument("--target", help="target column of a file")
     evaluate.set_defaults(run=_evaluate)
+    _add_surface(commands)
     export = commands.add_parser("export", help="export a saved model to ONNX")
     export.add_argument("model")
     export.add_argument("output", help="the .onnx file to write")
@@ -146,6 +199,11 @@ def _train(args: argparse.Namespace) -> str:
                               for name, values in history.history.items())]
     if settings.save:
         lines.append(f"  saved to {settings.save}")
+    if args.plot:
+        from mlplab import plotting  # needs the plot extra
+
+        _save_png(plotting.plot_loss_curves(history), args.plot)
+        lines.append(f"  loss curves in {args.plot}")
     return "\n".join(lines)
 
 

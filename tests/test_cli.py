@@ -109,3 +109,28 @@ def test_a_corrupt_model_file_is_a_user_mistake(capsys, tmp_path):
     bad.write_bytes(b"not a zip file")
     code, _, err = run(capsys, "evaluate", str(bad), "moons")
     assert code == 2 and "not a readable mlplab model file" in err
+
+
+def test_surface_writes_two_pictures(capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    out, line = tmp_path / "s.png", tmp_path / "l.png"
+    code, _, err = run(capsys, "surface", "--iterations", "300", "--grid", "11",
+                          "--weights", "0,W,1,2;2,W,3,0", "--out", str(out), "--slice",
+                          str(line))
+    assert code == 0, err
+    for picture in (out, line):
+        assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_surface_rejects_a_malformed_weight_pair(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["surface", "--weights", "0,W,0"])
+    assert exit_info.value.code == 2 and "layer,W,i,j" in capsys.readouterr().err
+
+
+def test_train_plot_writes_loss_curves(capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    code, _, err = run(capsys, "train", "moons", "--epochs", "3", "--plot",
+                         str(tmp_path / "loss.png"))
+    assert code == 0, err
+    assert (tmp_path / "loss.png").read_bytes()[:4] == b"\x89PNG"
