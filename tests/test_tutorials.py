@@ -158,3 +158,26 @@ def test_api_part2_returns_runs_per_alpha():
     runs = tutorials.part2(alphas=[1.0, 10.0], iterations=100, every=50)
     assert [run.alpha for run in runs] == [1.0, 10.0]
     assert len(runs[0].errors) == 2 and runs[0].weights[0].shape == (3, 4)
+
+
+def test_part2_hidden_prints_every_run_and_the_final_error_table(capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    assert main(["reproduce", "part2-hidden", "--hidden", "2,3", "--alphas", "1,10",
+                 "--iterations", "2001", "--every", "1000", "--plot",
+                 str(tmp_path / "h.png")]) == 0
+    out = capsys.readouterr().out
+    assert out.count("Training With Alpha") == 4 and "(hidden size 3)" in out
+    table = out.split("Final error")[1].splitlines()
+    assert table[1].split() == ["alpha", "2", "3"] and table[2].split()[0] == "1"
+    runs = tutorials.part2(hidden_sizes=[3], alphas=[10.0], iterations=2001, every=1000)
+    assert float(table[3].split()[2]) == pytest.approx(runs[0].errors[-1], rel=1e-5)
+    assert (tmp_path / "h.png").exists()
+
+
+def test_part2_directions_prints_counts_and_draws_them(capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    assert main(["reproduce", "part2-directions", "--alphas", "10", "--iterations", "500",
+                 "--plot", str(tmp_path / "d.png")]) == 0
+    out = capsys.readouterr().out
+    assert "Synapse 0 Update Direction Changes" in out
+    assert (tmp_path / "d_alpha10_hidden4.png").exists()

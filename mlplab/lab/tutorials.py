@@ -7,8 +7,10 @@ bias, weights drawn as ``2 * random((n_in, n_out)) - 1`` from seed 1, the
 delta rule, full-batch gradient descent, and the error mean(|output - y|)
 measured every 10000 iterations before that iteration's update.
 
-All alphas of one hidden size train at once as a population: one model per
-alpha, each starting from the same seed-1 weights.
+Part 1's networks train through `fit`, all alphas at once as a population
+(one model per alpha, each from the same seed-1 weights). Part 2's grid of
+hidden sizes x alphas trains in one fused loop (`mlplab.lab.fused`), which
+gives fit's numbers bit for bit, several times faster.
 """
 
 from __future__ import annotations
@@ -18,8 +20,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from mlplab._checks import check_number
 from mlplab.callbacks import Callback, DirectionChanges, PrintError
 from mlplab.data import tutorial_xy
+from mlplab.lab.fused import train_fused
+from mlplab.metrics import mae
 from mlplab.model import MLP
 from mlplab.optim import sgd
 from mlplab.train import TrainingState, fit
@@ -102,10 +107,19 @@ def part1(*, iterations: int | None = None, targets: Sequence[float] = (0, 0, 1,
 def part2(*, hidden_sizes: Sequence[int] = (4,), alphas: Sequence[float] = ALPHAS,
           targets: Sequence[float] = (0, 1, 1, 0), iterations: int = 60000,
           every: int = 10000) -> list[TutorialRun]:
-    """Part 2: the alpha sweep on XOR targets, for each hidden size."""
-    return [run for hidden in hidden_sizes
-            for run in train_tutorial(hidden, alphas, targets, iterations=iterations,
-                                      every=every)]
+    """Part 2: the alpha sweep on XOR targets, for each hidden size, in one fused loop."""
+    X, y = tutorial_xy(list(targets))
+    grid = [(hidden, check_number("alpha", "part2", alpha))
+            for hidden in hidden_sizes for alpha in alphas]
+    weights = [tutorial_network(hidden).get_weights() for hidden, _ in grid]
+    run = train_fused(weights, [alpha for _, alpha in grid], X, y, iterations=iterations,
+                      every=every, directions=True)
+    errors = [mae(outputs, y) for outputs in run.outputs]  # as PrintError measures them
+    return [TutorialRun(alpha=alpha, hidden=hidden, iterations=iterations, every=every,
+                        errors=[float(e[k]) for e in errors],
+                        outputs=run.last_outputs[k, :, 0].tolist(), weights=run.weights[k],
+                        direction_changes=run.direction_changes[k])
+            for k, (hidden, alpha) in enumerate(grid)]
 
 
 def format_part1(runs: list[TutorialRun], *, directions: bool = False) -> str:
@@ -146,3 +160,15 @@ def _weights_and_directions(run: TutorialRun) -> list[str]:
     for i, (w, c) in enumerate(zip(run.weights, run.direction_changes, strict=True)):
         lines += [f"Synapse {i}", str(w), f"Synapse {i} Update Direction Changes", str(c)]
     return lines
+
+
+def format_error_table(runs: list[TutorialRun]) -> str:
+    """Final error (the last one reported) of every run, alphas down, hidden sizes across."""
+    alphas = sorted({run.alpha for run in runs})
+    hiddens = sorted({run.hidden for run in runs}, key=lambda h: (h is None, h))
+    final = {(run.alpha, run.hidden): run.errors[-1] for run in runs}
+    lines = ["Final error (mean |output - y|), alpha down, hidden size across",
+             f"{'alpha':>8}" + "".join(f"{h!s:>12}" for h in hiddens)]
+    lines += [f"{a:>8g}" + "".join(f"{final[a, h]:>12.6g}" if (a, h) in final else f"{'':>12}"
+                                   for h in hiddens) for a in alphas]
+    return "\n".join(lines)
