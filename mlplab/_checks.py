@@ -83,6 +83,6 @@ def as_float_array(name: str, owner: str, value: Any, *, ndim: tuple[int, ...],
     array = np.asarray(array, dtype=dtype)
     if not np.all(np.isfinite(array)):
         bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
-        raise invalid(name, owner, "finite (no NaN or inf)", f"{bad} non-finite values",
-                      raw=True)
+        raise invalid(name, owner, "finite (no NaN or inf)",
+                      f"{bad} non-finite value{'' if bad == 1 else 's'}", raw=True)
     return array

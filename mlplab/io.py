@@ -85,6 +85,9 @@ def read_archive(path: Path, file_format: str, version: int
     kind = file_format.replace("-", " ")  # "mlplab model", "mlplab checkpoint"
     if not path.is_file():
         raise FileNotFoundError(f"No {kind} file at {path}")
+    if not zipfile.is_zipfile(path):  # before np.load, which would guess at pickles and .npy
+        raise ModelFileError(f"{path} is not a readable {kind} file: it is not an NPZ (zip) "
+                             "archive")
     try:
         with np.load(path, allow_pickle=False) as archive:
             header = _header(archive, path, file_format, version, kind)

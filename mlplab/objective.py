@@ -99,9 +99,13 @@ def check_targets(model: Any, y: Any, n_samples: int, loss: Loss, owner: str, *,
     if y.ndim == 1:
         y = y[:, None]
     if y.shape[1] != n_out:
-        raise invalid(name, owner, f"{n_out} columns, one per model output",
-                      f"shape {y.shape}", raw=True)
+        raise invalid(name, owner, f"an array with {_plural(n_out, 'column')}, one per model "
+                      "output", f"shape {y.shape}", raw=True)
     return y
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _one_hot(labels: np.ndarray, n_classes: int, dtype: Any, name: str,

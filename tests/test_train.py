@@ -240,7 +240,7 @@ def test_bad_fit_arguments_get_one_clear_error(kwargs, fragment):
         (np.ones((4, 2)), np.ones((4, 1)), "'X'.*3 columns"),
         (np.array([[np.nan, 0, 1]] * 4), np.ones((4, 1)), "'X'.*finite"),
         (np.ones((4, 3)), np.array([0, 1, np.inf, 0]), "'y'.*finite"),
-        (np.ones((4, 3)), np.ones((4, 2)), "'y'.*1 columns"),
+        (np.ones((4, 3)), np.ones((4, 2)), "'y'.*1 column, one per model output"),
         ([["a", "b", "c"]] * 4, np.ones(4), "'X'.*numeric"),
         (np.ones((0, 3)), np.ones((0, 1)), "'X'.*non-empty"),
     ],
