@@ -308,3 +308,32 @@ def test_per_model_alpha_must_match_the_population():
     net = tutorial_net(seed=[1, 1, 1])
     with pytest.raises(ValueError, match=r"'alpha' parameter of sgd.*shape \(3,\)"):
         fit(net, X, y, optimizer=sgd(np.array([0.1, 1.0])), iterations=1)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam", "adamw", "rmsprop",
+                                       "adagrad", "adadelta"])
+def test_float32_stays_float32_end_to_end(optimizer):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 5)).astype(np.float32)
+    labels = (X[:, 0] > 0).astype(int)
+    dtypes = set()
+
+    class Dtypes(Callback):
+        def on_step_end(self, state):
+            arrays = [state.outputs, *state.grads, *state.updates, *state.params]
+            dtypes.update(a.dtype for a in arrays)
+            dtypes.update(np.asarray(x).dtype for x in _leaves(state.optimizer_state))
+
+    net = MLP([5, 8, 2], activation="relu", output_activation="softmax", seed=0,
+              dtype="float32")
+    fit(net, X, labels, loss="softmax_crossentropy", optimizer=optimizer, epochs=2,
+        batch_size=16, callbacks=[Dtypes()])
+    floats = {d for d in dtypes if d.kind == "f"}
+    assert floats == {np.dtype(np.float32)}
+    assert net.predict(X).dtype == np.float32
+
+
+def _leaves(tree):
+    if isinstance(tree, tuple | list):
+        return [leaf for child in tree for leaf in _leaves(child)]
+    return [] if tree is None or isinstance(tree, int) else [tree]
