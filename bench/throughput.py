@@ -7,14 +7,21 @@ Prints samples per second, the ratios, and mlplab's achieved GFLOP/s against
 this machine's float32 matrix-product rate (measured here on one large
 product).
 
-    python bench/throughput.py [--repeats 3] [--epochs 1]
+    python bench/throughput.py [--repeats 3] [--epochs 1] [--threads N]
 
-PyTorch and scikit-learn are optional: a missing one is reported and skipped.
+Every library gets the same number of threads (default: all cores) through
+threadpoolctl for NumPy's BLAS (which scikit-learn shares) and
+torch.set_num_threads for PyTorch. On a busy machine, BLAS threads that wait
+for a core make timings erratic for every library; `--threads 1` then gives
+the steadiest comparison. PyTorch and scikit-learn are optional: a missing
+one is reported and skipped.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import statistics
 import time
 import warnings
@@ -99,8 +106,31 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
+    with _threads(args.threads):
+        _compare(args)
 
+
+@contextlib.contextmanager
+def _threads(n: int):
+    """The same thread count for NumPy's BLAS and for PyTorch."""
+    try:
+        import torch
+
+        torch.set_num_threads(n)
+    except ImportError:
+        pass
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # comes with scikit-learn; without it, BLAS keeps its default
+        yield
+        return
+    with threadpool_limits(limits=n):
+        yield
+
+
+def _compare(args: argparse.Namespace) -> None:
     X, y = synthetic_data()
     runners = {"mlplab": run_mlplab, "pytorch": run_torch, "scikit-learn": run_sklearn}
     times: dict[str, list[float]] = {name: [] for name in runners}
@@ -112,7 +142,8 @@ def main() -> None:
     rate = matmul_gflops()
     samples = N * args.epochs
     print(f"{args.epochs} epoch(s) of {N} x {D} float32, {D}-{H}-{K} ReLU, softmax "
-          f"cross-entropy, batch {BATCH}, SGD; median of {args.repeats}")
+          f"cross-entropy, batch {BATCH}, SGD; {args.threads} thread(s); median of "
+          f"{args.repeats}")
     speed = {name: samples / statistics.median(ts) for name, ts in times.items() if ts}
     for name in runners:
         if name in speed:

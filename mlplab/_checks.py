@@ -81,8 +81,20 @@ def as_float_array(name: str, owner: str, value: Any, *, ndim: tuple[int, ...],
     if array.size == 0:
         raise invalid(name, owner, "a non-empty array", f"shape {array.shape}", raw=True)
     array = np.asarray(array, dtype=dtype)
-    if not np.all(np.isfinite(array)):
+    if not all_finite(array):
         bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
         raise invalid(name, owner, "finite (no NaN or inf)",
                       f"{bad} non-finite value{'' if bad == 1 else 's'}", raw=True)
     return array
+
+
+def all_finite(array: np.ndarray) -> bool:
+    """Whether every entry is finite, without a boolean copy of a large array when it is.
+
+    A sum is finite only if no entry is NaN or infinite (inf never cancels to a
+    finite value), so one reduction settles the common case; only a sum that
+    is not finite (a NaN, an inf, or finite values overflowing) needs the full test.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = np.add.reduce(array, axis=None)
+    return bool(np.isfinite(total)) or bool(np.isfinite(array).all())
