@@ -1,0 +1,257 @@
+"""Sweeps: train every configuration of a grid at once, and tabulate the errors.
+
+    >>> from mlplab.lab import sweep
+    >>> result = sweep(alpha=[0.1, 1, 10], hidden=[4, 8], seed=range(3), iterations=2000,
+    ...                every=500)
+    >>> result.best()["alpha"], result.final().rows[0]["error"]
+
+Each keyword takes one value or a list (see `mlplab.lab.grid`); the defaults
+are the tutorials' network and conventions, and the data defaults to the
+tutorials' XOR targets. Configurations that differ only in alpha and seed
+share a shape and train as one population (one `fit` call, ``MLP(seed=[...])``
+with ``sgd(np.array(alphas))``), so a population gives exactly the numbers of
+its separate runs. Populations run in parallel worker processes when
+``n_jobs`` > 1 (joblib; serial without it).
+
+engine="auto" trains the tutorial network itself (one sigmoid hidden layer,
+sigmoid output, no bias, the delta rule, plain sgd, full batch, one output)
+in `mlplab.lab.fused` instead: every hidden size in one loop, the same numbers
+as fit bit for bit, many times faster. engine="fit" always uses fit.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from mlplab._checks import as_float_array, check_choice, check_int, invalid
+from mlplab.callbacks import Callback
+from mlplab.data import tutorial_xy
+from mlplab.lab.fused import train_fused
+from mlplab.lab.grid import AXES, Config, grid, population_groups
+from mlplab.lab.results import SweepResult
+from mlplab.lab.tutorials import ALPHAS
+from mlplab.losses import Delta, SoftmaxCrossEntropy, get_loss
+from mlplab.metrics import Metric, get_metric, metric_name
+from mlplab.objective import check_targets, evaluate
+from mlplab.optim import get_optimizer
+from mlplab.train import TrainingState, fit
+
+try:
+    from joblib import Parallel, delayed, effective_n_jobs
+except ImportError:  # joblib is optional: sweeps then run one population after another
+    Parallel = None
+
+# Per-step cost of the fused loop, in microseconds, to split its work evenly
+# between processes: per hidden-size group, per network, per hidden unit.
+_FUSED_COST = (8.0, 1.0, 0.03)
+
+
+class Task(NamedTuple):
+    """Configurations that one worker trains together: one population, or one fused loop."""
+
+    engine: str  # "fit" or "fused"
+    items: list[tuple[int, Config]]  # (position in the grid, configuration)
+
+
+def sweep(X: Any = None, y: Any = None, *, alpha: Any = ALPHAS, hidden: Any = 4,
+          activation: Any = "sigmoid", output_activation: Any = "sigmoid", optimizer: Any = "sgd",
+          loss: Any = "delta", seed: Any = 1, iterations: Any = 60000, batch_size: Any = None,
+          bias: Any = False, init: Any = "tutorial", every: int = 10000,
+          metric: str | Metric = "mae", shuffle_seed: int = 0, n_jobs: int = 1,
+          engine: str = "auto", keep_weights: bool = False) -> SweepResult:
+    """Train every combination of the grid axes on (X, y) and return the tidy table.
+
+    X: (n_samples, n_inputs), y: (n_samples, n_outputs) or (n_samples,); both
+    default to the tutorials' XOR data. every: record the error (`metric`, the
+    tutorials' mean |output - y| by default) and loss every that many
+    iterations, before that iteration's update. shuffle_seed: the mini-batch
+    order, shared by every configuration. n_jobs: worker processes (-1: all
+    cores). keep_weights: keep every trained model's weights (`SweepResult.model`).
+    """
+    configs = grid(alpha=alpha, hidden=hidden, activation=activation,
+                   output_activation=output_activation, optimizer=optimizer, loss=loss,
+                   seed=seed, iterations=iterations, batch_size=batch_size, bias=bias, init=init)
+    X, y = _data(X, y)
+    every = check_int("every", "sweep", every, low=1)
+    metric_fn = get_metric(metric, owner="sweep")
+    engine = check_choice("engine", "sweep", engine, ("auto", "fit"))
+    workers = _workers(n_jobs)
+    tasks = plan(list(enumerate(configs)), y.shape[1] if y.ndim == 2 else 1, engine, workers)
+    args = (X, y, every, metric_fn, shuffle_seed, keep_weights)
+    if workers == 1 or len(tasks) == 1:
+        done = [run_task(task, *args) for task in tasks]
+    else:
+        done = Parallel(n_jobs=workers)(delayed(run_task)(task, *args) for task in tasks)
+    rows = sorted((row for rows, _ in done for row in rows),
+                  key=lambda row: (row["config"], row["iteration"], row["final"]))
+    weights = {i: w for _, kept in done for i, w in kept.items()} if keep_weights else None
+    return SweepResult(rows, AXES, metric_name(metric), weights)
+
+
+def plan(items: list[tuple[int, Config]], n_outputs: int, engine: str,
+         workers: int) -> list[Task]:
+    """Split the grid into tasks: fused loops for the tutorial network, populations for the rest.
+
+    n_outputs: the columns of y (the fused loop needs exactly one).
+    With several workers, a fused loop is split into one even share per
+    worker, and the largest populations are halved until every worker has one.
+    """
+    fused = [item for item in items if engine == "auto" and fusable(item[1], n_outputs)]
+    fused_indices = {index for index, _ in fused}
+    rest = [item for item in items if item[0] not in fused_indices]
+    tasks = [Task("fit", group) for group in population_groups(rest)]
+    for run_length in dict.fromkeys(config.iterations for _, config in fused):
+        block = [item for item in fused if item[1].iterations == run_length]
+        tasks += [Task("fused", share) for share in _fused_shares(block, workers)]
+    while len(tasks) < workers and max(len(t.items) for t in tasks) > 1:
+        largest = max(tasks, key=lambda t: len(t.items))
+        tasks.remove(largest)
+        half = len(largest.items) // 2
+        tasks += [Task(largest.engine, largest.items[:half]),
+                  Task(largest.engine, largest.items[half:])]
+    return tasks
+
+
+def fusable(config: Config, n_outputs: int) -> bool:
+    """Whether `mlplab.lab.fused` trains this configuration exactly as fit would."""
+    return (isinstance(config.hidden, int) and config.hidden > 0 and n_outputs == 1
+            and {config.activation, config.output_activation} <= {"sigmoid", "logistic"}
+            and not config.bias and isinstance(get_loss(config.loss), Delta)
+            and config.optimizer == "sgd" and config.batch_size is None)
+
+
+def _fused_shares(block: list[tuple[int, Config]], workers: int
+                  ) -> list[list[tuple[int, Config]]]:
+    """A fused block in `workers` shares of about equal cost (largest group first)."""
+    by_size = population_groups(block)  # one group per hidden size (and init)
+    while len(by_size) < workers and max(len(g) for g in by_size) > 1:
+        largest = max(by_size, key=len)
+        by_size.remove(largest)
+        by_size += [largest[:len(largest) // 2], largest[len(largest) // 2:]]
+    group_cost, net_cost, unit_cost = _FUSED_COST
+    shares: list[list[tuple[int, Config]]] = [[] for _ in range(min(workers, len(by_size)))]
+    costs = [0.0] * len(shares)
+    for group in sorted(by_size, key=lambda g: -len(g) * (net_cost + unit_cost * g[0][1].hidden)):
+        i = int(np.argmin(costs))
+        shares[i] += group
+        costs[i] += group_cost + len(group) * (net_cost + unit_cost * group[0][1].hidden)
+    return shares
+
+
+def run_task(task: Task, X: np.ndarray, y: np.ndarray, every: int, metric: Metric,
+             shuffle_seed: int, keep_weights: bool = False
+             ) -> tuple[list[dict[str, Any]], dict[int, list[np.ndarray]]]:
+    """Train one task; returns its rows and, if asked, each configuration's final weights."""
+    train = _train_fused if task.engine == "fused" else _train_population
+    return train(task.items, X, y, every, metric, shuffle_seed, keep_weights)
+
+
+class _Checkpoints(Callback):
+    """Every `every` iterations, each model's error (as PrintError measures it) and loss."""
+
+    def __init__(self, every: int, metric: Metric) -> None:
+        self.every, self.metric = every, metric
+        self.iterations: list[int] = []
+        self.errors: list[np.ndarray] = []
+        self.losses: list[np.ndarray] = []
+
+    def on_step_end(self, state: TrainingState) -> None:
+        if state.iteration % self.every == 0:
+            self.iterations.append(state.iteration)
+            self.errors.append(self.metric(state.outputs, state.y_batch))
+            self.losses.append(np.asarray(state.loss))
+
+
+def _train_population(items: list[tuple[int, Config]], X: np.ndarray, y: np.ndarray,
+                      every: int, metric: Metric, shuffle_seed: int, keep_weights: bool
+                      ) -> tuple[list[dict[str, Any]], dict[int, list[np.ndarray]]]:
+    """One fit call: the configurations as a population, one model per (seed, alpha)."""
+    first = items[0][1]
+    loss = get_loss(first.loss)
+    net = first.network(X.shape[1], _n_outputs(y, first.loss), [c.seed for _, c in items])
+    y = check_targets(net, y, len(X), loss, "sweep")
+    optimizer = get_optimizer(first.optimizer, owner="sweep",
+                              alpha=np.array([c.alpha for _, c in items]))
+    record = _Checkpoints(every, metric)
+    # A diverging model's rows hold NaN; it stops no other model, and warns of nothing.
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        fit(net, X, y, loss=loss, optimizer=optimizer, iterations=first.iterations,
+            batch_size=first.batch_size, seed=shuffle_seed, callbacks=[record], guard=False)
+        final = evaluate(net, X, y, loss, [metric])
+    rows = _rows(items, record.iterations, record.errors, record.losses,
+                 final[metric_name(metric)], final["loss"])
+    if not keep_weights:
+        return rows, {}
+    return rows, {i: [p[k].copy() for p in net.params] for k, (i, _) in enumerate(items)}
+
+
+def _train_fused(items: list[tuple[int, Config]], X: np.ndarray, y: np.ndarray,
+                 every: int, metric: Metric, shuffle_seed: int, keep_weights: bool
+                 ) -> tuple[list[dict[str, Any]], dict[int, list[np.ndarray]]]:
+    """One fused loop over tutorial networks of any hidden sizes (see mlplab.lab.fused)."""
+    y = y.reshape(len(y), 1)
+    weights = [c.network(X.shape[1], 1, c.seed).get_weights() for _, c in items]
+    run = train_fused(weights, [c.alpha for _, c in items], X, y,
+                      iterations=items[0][1].iterations, every=every)
+    delta = Delta()
+    with np.errstate(all="ignore"):
+        rows = _rows(items, run.iterations, [metric(out, y) for out in run.outputs],
+                     [delta.value(out, y) for out in run.outputs],
+                     metric(run.final_outputs, y), delta.value(run.final_outputs, y))
+    if not keep_weights:
+        return rows, {}
+    return rows, {i: w for (i, _), w in zip(items, run.weights, strict=True)}
+
+
+def _rows(items: list[tuple[int, Config]], iterations: Sequence[int], errors: Sequence[Any],
+          losses: Sequence[Any], final_errors: Any, final_losses: Any) -> list[dict[str, Any]]:
+    """Checkpoint rows and a final row per configuration; errors[i][k]: checkpoint i, model k."""
+    rows = []
+    for k, (index, config) in enumerate(items):
+        columns = {"config": index, **config.columns()}
+        rows += [{**columns, "iteration": it, "error": float(error[k]),
+                  "loss_value": float(loss[k]), "final": False}
+                 for it, error, loss in zip(iterations, errors, losses, strict=True)]
+        rows.append({**columns, "iteration": config.iterations,
+                     "error": float(np.ravel(final_errors)[k]),
+                     "loss_value": float(np.ravel(final_losses)[k]), "final": True})
+    return rows
+
+
+def _data(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The sweep's data, checked: both given, or neither for the tutorials' XOR."""
+    if X is None and y is None:
+        return tutorial_xy("part2")
+    if X is None or y is None:
+        missing = "X" if X is None else "y"
+        raise invalid(missing, "sweep", "given together with the other (or both left out "
+                      "for the tutorials' XOR data)", None)
+    X = as_float_array("X", "sweep", X, ndim=(2,))
+    y = as_float_array("y", "sweep", y, ndim=(1, 2))
+    if len(y) != len(X):
+        raise invalid("y", "sweep", f"{len(X)} rows, one per row of X", f"{len(y)} rows",
+                      raw=True)
+    return X, y
+
+
+def _n_outputs(y: np.ndarray, loss: str) -> int:
+    """Output units: y's columns, or one per class for labels with softmax cross-entropy."""
+    if y.ndim == 2:
+        return y.shape[1]
+    if isinstance(get_loss(loss), SoftmaxCrossEntropy):
+        return int(y.max()) + 1
+    return 1
+
+
+def _workers(n_jobs: Any) -> int:
+    """The number of processes to use: 1 without joblib."""
+    if (isinstance(n_jobs, bool) or not isinstance(n_jobs, int | np.integer)
+            or n_jobs == 0 or n_jobs < -1):
+        raise invalid("n_jobs", "sweep", "a positive int, or -1 for every core", n_jobs)
+    return 1 if Parallel is None else int(effective_n_jobs(n_jobs))
+
