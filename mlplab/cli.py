@@ -6,6 +6,8 @@
     mlplab predict MODEL DATA [--output FILE]
     mlplab evaluate MODEL DATA
     mlplab export MODEL OUT.onnx
+    mlplab sweep [--alpha 0.1,1,10] [--hidden 4,8] [--seed 1,2,3] ... [--csv F] [--plot F]
+    mlplab surface [--weights "0,W,0,0;2,W,1,0"] [--out surface.png] [--slice slice.png]
 """
 
 from __future__ import annotations
@@ -13,12 +15,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tomllib
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from mlplab import job
+from mlplab.data import load as load_data
 from mlplab.io import ModelFileError
 from mlplab.io import load as load_model
 from mlplab.lab import tutorials
@@ -112,6 +117,76 @@ def _add_train(commands: Any) -> None:
     train.set_defaults(run=_train)
 
 
+SWEEP_AXES = {"alpha": float, "hidden": int, "activation": str, "output_activation": str,
+              "optimizer": str, "loss": str, "seed": int, "iterations": int}
+
+
+def _add_sweep(commands: Any) -> None:
+    sweep = commands.add_parser("sweep", help="train a grid of configurations, as a table",
+                                description="Train every combination of the given values "
+                                "(comma-separated) on the tutorial XOR data or --data, as "
+                                "populations and worker processes. --config reads the same "
+                                "keys from a TOML file (lists for axes); flags win.")
+    for axis, kind in SWEEP_AXES.items():
+        sweep.add_argument(f"--{axis.replace('_', '-')}", type=_number_list(kind),
+                           default=None, help=f"values of {axis}, comma-separated")
+    sweep.add_argument("--config", help="TOML file with any of these settings")
+    sweep.add_argument("--data", help="a built-in data set name or file (default: tutorial XOR)")
+    sweep.add_argument("--every", type=_positive_int, default=None,
+                       help="record the error every N iterations (default 10000)")
+    sweep.add_argument("--jobs", type=int, default=None, help="worker processes (-1: all cores)")
+    sweep.add_argument("--csv", help="write the whole table here")
+    sweep.add_argument("--plot", help="heatmap of final error over alpha x hidden size (.png)")
+    sweep.set_defaults(run=_sweep)
+
+
+def _sweep(args: argparse.Namespace) -> str:
+    from mlplab.lab.sweep import sweep as run_sweep
+
+    settings = _sweep_settings(args)
+    data = settings.pop("data", None)
+    X, y = load_data(data) if data else (None, None)
+    result = run_sweep(X, y, **settings)
+    best = result.best()
+    hidden, alphas, grid = result.pivot("hidden", "alpha")
+    lines = [f"{len(result.final().rows)} configurations; best: "
+             + ", ".join(f"{k}={best[k]}" for k in ("alpha", "hidden", "activation", "seed"))
+             + f" with final error {best['error']:.6g}", "",
+             "final error (mean over the other axes), hidden size down, alpha across",
+             f"{'hidden':>8}" + "".join(f"{a:>12g}" for a in alphas)]
+    lines += [f"{h!s:>8}" + "".join(f"{v:>12.6g}" for v in row) for h, row in zip(hidden, grid,
+                                                                                strict=True)]
+    if args.csv:
+        lines.append(f"wrote {result.to_csv(args.csv)}")
+    if args.plot:
+        from mlplab import plotting  # needs the plot extra
+
+        _save_png(plotting.plot_error_heatmap(grid.T, alphas, hidden,
+                                              label="final error"), args.plot)
+        lines.append(f"wrote {args.plot}")
+    return "\n".join(lines)
+
+
+def _sweep_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """Sweep keyword arguments from --config (TOML) overridden by flags."""
+    settings: dict[str, Any] = {}
+    if args.config:
+        try:
+            settings = tomllib.loads(Path(args.config).read_text())
+        except (OSError, tomllib.TOMLDecodeError) as error:
+            raise ValueError(f"The 'config' parameter of mlplab sweep must be a readable TOML "
+                             f"file. Got {args.config} ({error}) instead.") from None
+    flags = {axis: getattr(args, axis) for axis in SWEEP_AXES}
+    flags.update(data=args.data, every=args.every, n_jobs=args.jobs)
+    settings.update({k: v for k, v in flags.items() if v is not None})
+    known = {*SWEEP_AXES, "data", "every", "n_jobs", "batch_size", "bias", "init", "metric"}
+    unknown = sorted(set(settings) - known)
+    if unknown:
+        raise ValueError(f"The 'config' parameter of mlplab sweep must use keys among "
+                         f"{sorted(known)}. Got unknown keys {unknown} instead.")
+    return settings
+
+
 def _add_surface(commands: Any) -> None:
     surface = commands.add_parser("surface", help="the error surface over two weights, as PNG",
                                   description="Train the tutorial network, then draw the loss "
@@ -176,6 +251,7 @@ def _add_predict_and_evaluate(commands: Any) -> None:
     evaluate.add_argument("--target", help="target column of a file")
     evaluate.set_defaults(run=_evaluate)
     _add_surface(commands)
+    _add_sweep(commands)
     export = commands.add_parser("export", help="export a saved model to ONNX")
     export.add_argument("model")
     export.add_argument("output", help="the .onnx file to write")

@@ -134,3 +134,26 @@ def test_train_plot_writes_loss_curves(capsys, tmp_path):
                          str(tmp_path / "loss.png"))
     assert code == 0, err
     assert (tmp_path / "loss.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_sweep_prints_the_best_and_writes_csv_and_heatmap(capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    code, out, err = run(capsys, "sweep", "--hidden", "3,5", "--alpha", "1,10",
+                         "--iterations", "1001", "--every", "500", "--csv",
+                         str(tmp_path / "s.csv"), "--plot", str(tmp_path / "s.png"))
+    assert code == 0, err
+    assert out.startswith("4 configurations; best: alpha=10.0")
+    rows = (tmp_path / "s.csv").read_text().splitlines()
+    assert len(rows) == 1 + 4 * 4  # header; per config iterations 0, 500, 1000 and the final
+    assert (tmp_path / "s.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_sweep_reads_a_toml_config_and_flags_win(capsys, tmp_path):
+    config = tmp_path / "sweep.toml"
+    config.write_text("alpha = [0.5, 5.0]\nhidden = [2]\niterations = 200\nevery = 100\n")
+    code, out, err = run(capsys, "sweep", "--config", str(config), "--alpha", "1")
+    assert code == 0, err
+    assert out.startswith("1 configurations; best: alpha=1.0, hidden=2")
+    config.write_text("alphas = [1.0]\n")
+    code, _, err = run(capsys, "sweep", "--config", str(config))
+    assert code == 2 and "unknown keys ['alphas']" in err
