@@ -31,7 +31,6 @@ test: $(VENV)/.test-installed
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check mlplab tests bench examples
-	$(BIN)/ruff format --check mlplab tests bench examples
 
 bench: $(VENV)/.test-installed
 	$(BIN)/python bench/tutorial_speed.py

@@ -66,6 +66,16 @@ class Layer:
     def get_config(self) -> dict[str, Any]:
         return {"type": type(self).__name__}
 
+    # What forward and backward keep for the next backward: training scratch, not state.
+    _SCRATCH = ("_x", "input", "output", "_saved", "_x_hat", "_inv_std", "_training",
+                "_scaled_mask", "grads")
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickling (scikit-learn clones, joblib workers) leaves the last batch's scratch out."""
+        state = {k: v for k, v in self.__dict__.items() if k not in self._SCRATCH}
+        state["grads"] = []
+        return state
+
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "type")
         return f"{type(self).__name__}({args})"

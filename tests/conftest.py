@@ -28,3 +28,18 @@ def central_difference(f: Callable[[np.ndarray], float], x: np.ndarray,
 def numeric_gradient() -> Callable[..., np.ndarray]:
     """The central finite difference `central_difference(f, x, eps=1e-6)`."""
     return central_difference
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--runslow", action="store_true", default=False,
+                     help="also run the tests marked slow")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip tests marked slow unless --runslow is given or -m names the marker."""
+    if config.getoption("--runslow") or "slow" in config.getoption("markexpr", ""):
+        return
+    skip = pytest.mark.skip(reason="slow: run with -m slow or --runslow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

@@ -246,3 +246,16 @@ def test_set_weights_rejects_wrong_count_and_shape():
     weights[1] = np.zeros(5)
     with pytest.raises(ValueError, match=r"'weights\[1\]'.*\(4,\).*\(5,\)"):
         model.set_weights(weights)
+
+
+def test_pickling_a_trained_model_leaves_out_the_last_batch():
+    import pickle
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(500, 20))
+    net = MLP([20, 32, 2], output_activation="softmax", seed=0)
+    net.fit(X, (X[:, 0] > 0).astype(int), loss="softmax_crossentropy", epochs=1)
+    blob = pickle.dumps(net)
+    assert len(blob) < 4 * sum(p.nbytes for p in net.params) + 20000
+    again = pickle.loads(blob)
+    np.testing.assert_array_equal(again.predict(X), net.predict(X))

@@ -17,7 +17,6 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from scipy.optimize import minimize
 
 from mlplab._checks import check_int, check_number
 from mlplab.optim.solver import Solver, SolveResult
@@ -60,6 +59,8 @@ class ScipyQuasiNewton(Solver):
         def after_iteration(intermediate_result: Any) -> None:
             if on_iteration(intermediate_result.fun):
                 raise StopIteration
+
+        from scipy.optimize import minimize  # imported on use: it costs a third of a second
 
         options = {"maxiter": max_iterations, "gtol": self.gtol}
         if self.method == "L-BFGS-B":
