@@ -29,42 +29,13 @@ import statistics
 import time
 
 import numpy as np
+from tutorial_loop import tutorial_loop  # bench/, beside this script
 
 from mlplab.lab import sweep
 from mlplab.lab.tutorials import ALPHAS, HIDDEN_SIZES
 
 X = np.array([[0, 0, 1], [0, 1, 1], [1, 0, 1], [1, 1, 1]], dtype=float)
 Y = np.array([[0, 1, 1, 0]], dtype=float).T
-
-
-def tutorial_loop(hidden: int, alpha: float, iterations: int) -> list[float]:
-    """The tutorials' part 2 loop, as written there, recording instead of printing."""
-
-    def sigmoid(x):
-        return 1 / (1 + np.exp(-x))
-
-    def sigmoid_output_to_derivative(output):
-        return output * (1 - output)
-
-    np.random.seed(1)
-    synapse_0 = 2 * np.random.random((3, hidden)) - 1
-    synapse_1 = 2 * np.random.random((hidden, 1)) - 1
-    errors = []
-    for j in range(iterations):
-        layer_0 = X
-        layer_1 = sigmoid(np.dot(layer_0, synapse_0))
-        layer_2 = sigmoid(np.dot(layer_1, synapse_1))
-        layer_2_error = layer_2 - Y
-        if (j % 10000) == 0:
-            errors.append(np.mean(np.abs(layer_2_error)))
-        layer_2_delta = layer_2_error * sigmoid_output_to_derivative(layer_2)
-        layer_1_error = layer_2_delta.dot(synapse_1.T)
-        layer_1_delta = layer_1_error * sigmoid_output_to_derivative(layer_1)
-        synapse_1_weight_update = layer_1.T.dot(layer_2_delta)
-        synapse_0_weight_update = layer_0.T.dot(layer_1_delta)
-        synapse_1 -= alpha * synapse_1_weight_update
-        synapse_0 -= alpha * synapse_0_weight_update
-    return errors
 
 
 def latin_square() -> list[tuple[int, float]]:
@@ -79,7 +50,7 @@ def run_loops(configs: list[tuple[int, float]], iterations: int) -> tuple[float,
     start = time.perf_counter()
     with np.errstate(over="ignore"):  # the tutorial's exp overflows harmlessly at alpha 1000
         for hidden, alpha in configs:
-            errors[hidden, alpha] = tutorial_loop(hidden, alpha, iterations)
+            errors[hidden, alpha] = tutorial_loop(X, Y, alpha, iterations, hidden)[1]
     return time.perf_counter() - start, errors
 
 
