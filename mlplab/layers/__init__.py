@@ -1,0 +1,32 @@
+"""Layers, one per module: Dense, Activation, Dropout, BatchNorm, and the Layer base.
+
+See `mlplab.layers.base` for the conventions every layer follows (shapes,
+populations, params and buffers).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlplab._checks import invalid
+from mlplab.layers.activation import Activation
+from mlplab.layers.base import Layer
+from mlplab.layers.batchnorm import BatchNorm
+from mlplab.layers.dense import Dense
+from mlplab.layers.dropout import Dropout
+
+__all__ = ["LAYERS", "Activation", "BatchNorm", "Dense", "Dropout", "Layer", "layer_from_config"]
+
+LAYERS: dict[str, type[Layer]] = {"Dense": Dense, "Activation": Activation,
+                                  "Dropout": Dropout, "BatchNorm": BatchNorm}
+
+
+def layer_from_config(config: dict[str, Any]) -> Layer:
+    """Rebuild a layer (without weights) from its `get_config()`."""
+    config = dict(config)
+    kind = config.pop("type", None)
+    if kind not in LAYERS:
+        raise invalid("type", "layer_from_config", f"one of {sorted(LAYERS)}", kind)
+    if kind == "Activation":
+        return Activation(config.pop("name"), **config)
+    return LAYERS[kind](**config)

@@ -1,0 +1,133 @@
+"""Dropout: inverted dropout with its own random stream, the identity in predict."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from mlplab._checks import check_number, invalid
+from mlplab.layers.base import Layer
+
+
+class Dropout(Layer):
+    """Inverted dropout: while training, zero each unit with probability `rate`.
+
+    x: (*population, n_samples, n) or data shared by a population (n_samples, n).
+    Kept units are scaled by 1 / (1 - rate), so the expected activation is
+    unchanged and predict (``training=False``) is the identity. The keep-mask
+    has the activations' shape, population axes included: every model of a
+    population draws its own mask.
+
+    rate: a float in [0, 1), or an array with one rate per model of a population.
+    seed: None (fresh entropy), an int or a numpy Generator that the masks are
+    drawn from; or a list of those, one per model, so that member k draws
+    exactly the masks a single layer with ``seed[k]`` would.
+    The generator (or list of them) is ``self.rng``, whose state a checkpoint
+    can save. ``set_mask(keep)`` fixes the 0/1 keep-mask of every training
+    forward (for finite-difference checks) until ``set_mask(None)``.
+    """
+
+    def __init__(self, rate: Any, *, seed: Any = None) -> None:
+        super().__init__()
+        self.rate = _check_rate(rate)
+        self.seed = seed
+        self.rng = _generators(seed)
+        self.population = _implied_population(self.rate, seed)
+        rate_array = np.asarray(self.rate)
+        self._rate = rate_array.reshape((*rate_array.shape, 1, 1)) if rate_array.ndim else rate
+        self._scale = 1 / (1 - self._rate)
+        self._drops = bool(np.any(rate_array > 0))
+        self._fixed_mask: np.ndarray | None = None
+        self._scaled_mask: np.ndarray | None = None
+
+    def set_population(self, population: tuple[int, ...]) -> None:
+        implied = _implied_population(self.rate, self.seed)
+        if implied and implied != tuple(population):
+            per_model = "rate" if np.ndim(self.rate) else "seed"
+            raise invalid(per_model, "Dropout", f"one value per model of the model's "
+                          f"population {tuple(population)}", f"{implied[0]} values", raw=True)
+        super().set_population(population)
+
+    def set_mask(self, keep: Any) -> None:
+        """Use the 0/1 array `keep` (1 = keep) in every training forward; None: random again."""
+        if keep is not None:
+            keep = np.asarray(keep)
+            if keep.dtype.kind not in "biuf" or not np.all((keep == 0) | (keep == 1)):
+                raise invalid("keep", "Dropout.set_mask", "an array of 0s and 1s (1 = keep) "
+                              "or None", keep)
+            keep = keep.astype(bool)
+        self._fixed_mask = keep
+
+    def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
+        if not training or (self._fixed_mask is None and not self._drops):
+            self._scaled_mask = None
+            return x
+        keep = self._fixed_mask if self._fixed_mask is not None else self._draw(x.shape)
+        self._scaled_mask = np.asarray(keep * self._scale, dtype=x.dtype)
+        return x * self._scaled_mask
+
+    def _draw(self, shape: tuple[int, ...]) -> np.ndarray:
+        """A fresh keep-mask shaped like the activations, population axes included."""
+        if isinstance(self.rng, list):
+            uniform = np.stack([rng.random(shape[-2:]) for rng in self.rng])
+        else:
+            uniform = self.rng.random(np.broadcast_shapes(shape, (*self.population, 1, 1)))
+        return uniform >= self._rate
+
+    def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        if not need_input_grad:
+            return None
+        return grad if self._scaled_mask is None else grad * self._scaled_mask
+
+    def get_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {"type": "Dropout", "rate": np.asarray(self.rate).tolist()}
+        if _is_plain_seed(self.seed):  # a Generator or fresh entropy cannot be written down
+            config["seed"] = list(self.seed) if isinstance(self.seed, tuple) else self.seed
+        return config
+
+
+def _check_rate(rate: Any) -> Any:
+    expected = "a float or array of floats in the range [0, 1)"
+    try:
+        value = check_number("rate", "Dropout", rate, low=0.0, low_open=False, high=1.0)
+    except ValueError:
+        raise invalid("rate", "Dropout", expected, rate) from None
+    if np.any(np.asarray(value) >= 1):  # rate 1 drops everything and scales by 1/0
+        raise invalid("rate", "Dropout", expected, rate)
+    return value
+
+
+def _generators(seed: Any) -> np.random.Generator | list[np.random.Generator]:
+    """One Generator, or one per model for a list of seeds."""
+    if not isinstance(seed, list | tuple):
+        return _generator(seed)
+    if not seed:
+        raise invalid("seed", "Dropout", "a seed or a non-empty list of seeds", seed)
+    return [_generator(s) for s in seed]
+
+
+def _generator(seed: Any) -> np.random.Generator:
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)
+                             or seed < 0):
+        raise invalid("seed", "Dropout", "None, an int >= 0, a numpy Generator, or a list "
+                      "of those (one per model)", seed)
+    return np.random.default_rng(seed)
+
+
+def _implied_population(rate: Any, seed: Any) -> tuple[int, ...]:
+    """The population that per-model rates or seeds spell out (empty if none do)."""
+    shapes = {np.shape(rate)} if np.ndim(rate) else set()
+    if isinstance(seed, list | tuple):
+        shapes.add((len(seed),))
+    if len(shapes) > 1:
+        raise invalid("seed", "Dropout", f"one seed per rate ({np.size(rate)})",
+                      f"{len(seed)} seeds", raw=True)
+    return shapes.pop() if shapes else ()
+
+
+def _is_plain_seed(seed: Any) -> bool:
+    seeds = seed if isinstance(seed, list | tuple) else [seed]
+    return all(isinstance(s, int | np.integer) and not isinstance(s, bool) for s in seeds)
