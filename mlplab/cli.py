@@ -147,20 +147,13 @@ def _sweep(args: argparse.Namespace) -> str:
     data = settings.pop("data", None)
     X, y = load_data(data) if data else (None, None)
     result = run_sweep(X, y, **settings)
-    best = result.best()
-    hidden, alphas, grid = result.pivot("hidden", "alpha")
-    lines = [f"{len(result.final().rows)} configurations; best: "
-             + ", ".join(f"{k}={best[k]}" for k in ("alpha", "hidden", "activation", "seed"))
-             + f" with final error {best['error']:.6g}", "",
-             "final error (mean over the other axes), hidden size down, alpha across",
-             f"{'hidden':>8}" + "".join(f"{a:>12g}" for a in alphas)]
-    lines += [f"{h!s:>8}" + "".join(f"{v:>12.6g}" for v in row) for h, row in zip(hidden, grid,
-                                                                                strict=True)]
+    lines = [result.summary()]
     if args.csv:
         lines.append(f"wrote {result.to_csv(args.csv)}")
     if args.plot:
         from mlplab import plotting  # needs the plot extra
 
+        hidden, alphas, grid = result.pivot("hidden", "alpha")
         _save_png(plotting.plot_error_heatmap(grid.T, alphas, hidden,
                                               label="final error"), args.plot)
         lines.append(f"wrote {args.plot}")

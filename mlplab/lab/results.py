@@ -12,6 +12,7 @@ True, iteration = its iterations) is the trained model evaluated on the data.
 from __future__ import annotations
 
 import csv
+import io
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from mlplab._checks import check_choice, invalid
+from mlplab.io import write_atomically
 from mlplab.lab.grid import Config
 from mlplab.model import MLP
 
@@ -114,13 +116,27 @@ class SweepResult:
             grid[i, j] = reduce(np.asarray(values))
         return rows, cols, grid
 
+    def summary(self) -> str:
+        """The best configuration, then the final error over hidden size x alpha, as text."""
+        best = self.best()
+        hidden, alphas, grid = self.pivot("hidden", "alpha")
+        lines = [f"{len(self.final().rows)} configurations; best: "
+                 + ", ".join(f"{k}={best[k]}" for k in ("alpha", "hidden", "activation", "seed"))
+                 + f" with final error {best['error']:.6g}", "",
+                 "final error (mean over the other axes), hidden size down, alpha across",
+                 f"{'hidden':>8}" + "".join(f"{a:>12g}" for a in alphas)]
+        lines += [f"{h!s:>8}" + "".join(f"{v:>12.6g}" for v in row)
+                  for h, row in zip(hidden, grid, strict=True)]
+        return "\n".join(lines)
+
     def to_csv(self, path: str | Path) -> Path:
-        """Write the table as CSV with a header row; returns the path."""
+        """Write the table as CSV with a header row, atomically; returns the path."""
         path = Path(path)
-        with path.open("w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(self.columns)
-            writer.writerows([_csv_value(row[c]) for c in self.columns] for row in self.rows)
+        text = io.StringIO(newline="")
+        writer = csv.writer(text)
+        writer.writerow(self.columns)
+        writer.writerows([_csv_value(row[c]) for c in self.columns] for row in self.rows)
+        write_atomically(path, lambda file: file.write(text.getvalue().encode("utf-8")))
         return path
 
     @classmethod
