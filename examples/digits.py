@@ -13,17 +13,13 @@ import time
 import numpy as np
 
 import mlplab
+import mlplab.data
 
 
 def load_digits_split(seed: int) -> tuple[np.ndarray, ...]:
-    """Digits scaled to [0, 1], split 75/25 by a seeded permutation."""
-    from sklearn.datasets import load_digits
-
-    X, y = load_digits(return_X_y=True)
-    order = np.random.default_rng(seed).permutation(len(X))
-    X, y = X[order] / 16.0, y[order]
-    cut = int(0.75 * len(X))
-    return X[:cut], y[:cut], X[cut:], y[cut:]
+    """Digits scaled to [0, 1] (pixels are 0..16), split 75/25, stratified by class."""
+    X, y = mlplab.data.digits()
+    return mlplab.data.train_test_split(X / 16.0, y, test_size=0.25, seed=seed, stratify=True)
 
 
 def main() -> None:
@@ -32,7 +28,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    X_train, y_train, X_test, y_test = load_digits_split(args.seed)
+    X_train, X_test, y_train, y_test = load_digits_split(args.seed)
     net = mlplab.MLP([64, 64, 10], activation="relu", output_activation="softmax",
                      seed=args.seed)
     start = time.perf_counter()
