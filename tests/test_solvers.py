@@ -103,3 +103,21 @@ def test_annealing_accepts_uphill_moves_only_sometimes():
 def test_bad_solver_arguments(make, fragment):
     with pytest.raises(ValueError, match=fragment):
         make()
+
+
+def test_lbfgs_gets_as_far_as_pytorch_lbfgs():
+    """PyTorch's L-BFGS (tests/fixtures/make_torch_lbfgs_fixture.py) has another line search,
+    so paths differ; after the same 500 iterations both should have come as far."""
+    from pathlib import Path
+
+    fixtures = Path(__file__).parent / "fixtures"
+    problem = np.load(fixtures / "torch_optimizers.npz", allow_pickle=False)
+    torch_run = np.load(fixtures / "torch_lbfgs.npz", allow_pickle=False)
+    net = MLP([3, 5, 2], activation="tanh", output_activation="linear", seed=0)
+    sizes = np.cumsum([p.size for p in net.params])[:-1]
+    net.set_weights([part.reshape(p.shape) for part, p in
+                     zip(np.split(problem["initial"], sizes), net.params, strict=True)])
+    history = fit(net, problem["X"], problem["y"], loss="mse", optimizer=lbfgs(gtol=1e-12),
+                  iterations=500)
+    assert history["loss"][-1] <= 1.5 * float(torch_run["loss"])
+    assert history["loss"][-1] < 1e-3 * history["loss"][0]
