@@ -11,11 +11,18 @@ from mlplab.objective import Objective, check_targets
 
 
 class ParamCheck(NamedTuple):
-    """One parameter's agreement: ||analytic - numeric|| / (||analytic|| + ||numeric||)."""
+    """One parameter's agreement between backprop (analytic) and finite differences (numeric).
+
+    relative_error: ||analytic - numeric|| / (||analytic|| + ||numeric||);
+    absolute_error: max |analytic - numeric|, the one to read when the true
+    gradient is 0 (a bias just before BatchNorm, say), where any rounding noise
+    in the numeric gradient makes the relative error near 1.
+    """
 
     layer: int
     name: str
     relative_error: float
+    absolute_error: float
 
 
 def gradient_check(model: Any, X: Any, y: Any, *, loss: str | Loss = "mse",
@@ -32,10 +39,11 @@ def gradient_check(model: Any, X: Any, y: Any, *, loss: str | Loss = "mse",
     X = np.asarray(model.check_input(X, "X", "gradient_check"), dtype=np.float64)
     y = np.asarray(check_targets(model, y, X.shape[0], loss, "gradient_check"),
                    dtype=np.float64)
+    if any(p.dtype != np.float64 for p in model.params):
+        raise ValueError("gradient_check needs a float64 model (dtype='float64'); got "
+                         f"parameters of dtype {model.params[0].dtype}.")
     step = Objective(model, loss, X, y)
     original, buffers = [p.copy() for p in model.params], model.get_buffers()
-    for p in model.params:
-        p.dtype == np.float64 or _raise_dtype(p)
     try:
         _, _, analytic = step.gradients(X, y)
         analytic = [g.copy() for g in analytic]
@@ -43,13 +51,8 @@ def gradient_check(model: Any, X: Any, y: Any, *, loss: str | Loss = "mse",
     finally:  # the training-mode passes also moved running statistics: put those back too
         model.set_weights(original)
         model.set_buffers(buffers)
-    return [ParamCheck(i, name, _relative_error(a, n))
+    return [ParamCheck(i, name, _relative_error(a, n), float(np.max(np.abs(a - n))))
             for (i, name), a, n in zip(_param_names(model), analytic, numeric, strict=True)]
-
-
-def _raise_dtype(p: np.ndarray) -> None:
-    raise ValueError("gradient_check needs a float64 model (dtype='float64'); "
-                     f"got parameters of dtype {p.dtype}.")
 
 
 def _numeric_gradient(step: Any, p: np.ndarray, X: np.ndarray, y: np.ndarray,

@@ -46,3 +46,17 @@ def test_population_is_checked_per_model():
 def test_needs_a_float64_model():
     with pytest.raises(ValueError, match="float64"):
         gradient_check(MLP([3, 4, 2], dtype="float32", seed=0), X, Y)
+
+
+def test_absolute_error_reads_a_gradient_that_is_exactly_zero():
+    """A bias right before BatchNorm is cancelled by the mean: its true gradient is 0."""
+    from mlplab import BatchNorm, Dense, Sequential
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(12, 3)), rng.normal(size=(12, 1))
+    net = Sequential([Dense(3, 4), BatchNorm(4), Dense(4, 1)], seed=0)
+    checks = gradient_check(net, X, y)
+    bias = checks[1]
+    assert (bias.layer, bias.name) == (0, "b")
+    assert bias.absolute_error < 1e-8
+    assert all(c.relative_error < 1e-6 for c in checks if c is not bias)
