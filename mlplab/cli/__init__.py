@@ -1,0 +1,57 @@
+"""The `mlplab` command line: argument parsing only; the work is done by the library.
+
+mlplab reproduce part1 [--iterations N] [--targets 0,0,1,1] [--directions] [--json]
+mlplab reproduce part2 [--hidden 4,8] [--alphas 0.1,1,10] [--targets 0,1,1,0] ...
+mlplab train DATA [--target COL] [--layers 64,32] [--epochs 20] ... [--config FILE.toml]
+mlplab predict MODEL DATA [--output FILE]
+mlplab evaluate MODEL DATA
+mlplab export MODEL OUT.onnx
+mlplab sweep [--alpha 0.1,1,10] [--hidden 4,8] [--seed 1,2,3] ... [--csv F] [--plot F]
+mlplab surface [--weights "0,W,0,0;2,W,1,0"] [--out surface.png] [--slice slice.png]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from mlplab.cli.common import RunInterruptedError
+from mlplab.cli.lab import add_surface, add_sweep
+from mlplab.cli.models import add_predict_and_evaluate, add_train
+from mlplab.cli.reproduce import add_reproduce
+from mlplab.io import ModelFileError
+
+__all__ = ["build_parser", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mlplab", description="Multi-layer perceptrons "
+                                     "from scratch: the tutorials reproduced, and a lab.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    add_reproduce(commands)
+    add_train(commands)
+    add_predict_and_evaluate(commands)
+    add_sweep(commands)
+    add_surface(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: returns the exit status (0 ok, 2 for a user mistake)."""
+    args = build_parser().parse_args(argv)
+    try:
+        print(args.run(args))
+    except (ValueError, TypeError, ModelFileError, FileNotFoundError, ImportError) as error:
+        print(f"mlplab {args.command}: error: {_one_line(error)}", file=sys.stderr)
+        return 2
+    except RunInterruptedError as interrupted:
+        print(f"mlplab {args.command}: {interrupted}", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # the reader went away (`mlplab ... | head`): not an error
+        sys.stderr.close()
+    return 0
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())

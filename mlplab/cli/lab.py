@@ -1,0 +1,115 @@
+"""`mlplab sweep` and `mlplab surface`: the lab's experiments as commands."""
+
+from __future__ import annotations
+
+import argparse
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from mlplab.cli.common import number_list, positive_int, save_png
+from mlplab.data import load as load_data
+
+SWEEP_AXES = {"alpha": float, "hidden": int, "activation": str, "output_activation": str,
+              "optimizer": str, "loss": str, "seed": int, "iterations": int}
+
+
+def add_sweep(commands: Any) -> None:
+    sweep = commands.add_parser("sweep", help="train a grid of configurations, as a table",
+                                description="Train every combination of the given values "
+                                "(comma-separated) on the tutorial XOR data or --data, as "
+                                "populations and worker processes. --config reads the same "
+                                "keys from a TOML file (lists for axes); flags win.")
+    for axis, kind in SWEEP_AXES.items():
+        sweep.add_argument(f"--{axis.replace('_', '-')}", type=number_list(kind),
+                           default=None, help=f"values of {axis}, comma-separated")
+    sweep.add_argument("--config", help="TOML file with any of these settings")
+    sweep.add_argument("--data", help="a built-in data set name or file (default: tutorial XOR)")
+    sweep.add_argument("--every", type=positive_int, default=None,
+                       help="record the error every N iterations (default 10000)")
+    sweep.add_argument("--jobs", type=int, default=None, help="worker processes (-1: all cores)")
+    sweep.add_argument("--csv", help="write the whole table here")
+    sweep.add_argument("--plot", help="heatmap of final error over alpha x hidden size (.png)")
+    sweep.set_defaults(run=_sweep)
+
+
+def _sweep(args: argparse.Namespace) -> str:
+    from mlplab.lab.sweep import sweep as run_sweep
+
+    settings = _sweep_settings(args)
+    data = settings.pop("data", None)
+    X, y = load_data(data) if data else (None, None)
+    result = run_sweep(X, y, **settings)
+    lines = [result.summary()]
+    if args.csv:
+        lines.append(f"wrote {result.to_csv(args.csv)}")
+    if args.plot:
+        from mlplab import plotting  # needs the plot extra
+
+        hidden, alphas, grid = result.pivot("hidden", "alpha")
+        save_png(plotting.plot_error_heatmap(grid.T, alphas, hidden,
+                                              label="final error"), args.plot)
+        lines.append(f"wrote {args.plot}")
+    return "\n".join(lines)
+
+
+def _sweep_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """Sweep keyword arguments from --config (TOML) overridden by flags."""
+    settings: dict[str, Any] = {}
+    if args.config:
+        try:
+            settings = tomllib.loads(Path(args.config).read_text())
+        except (OSError, tomllib.TOMLDecodeError) as error:
+            raise ValueError(f"The 'config' parameter of mlplab sweep must be a readable TOML "
+                             f"file. Got {args.config} ({error}) instead.") from None
+    flags = {axis: getattr(args, axis) for axis in SWEEP_AXES}
+    flags.update(data=args.data, every=args.every, n_jobs=args.jobs)
+    settings.update({k: v for k, v in flags.items() if v is not None})
+    known = {*SWEEP_AXES, "data", "every", "n_jobs", "batch_size", "bias", "init", "metric"}
+    unknown = sorted(set(settings) - known)
+    if unknown:
+        raise ValueError(f"The 'config' parameter of mlplab sweep must use keys among "
+                         f"{sorted(known)}. Got unknown keys {unknown} instead.")
+    return settings
+
+
+def add_surface(commands: Any) -> None:
+    surface = commands.add_parser("surface", help="the error surface over two weights, as PNG",
+                                  description="Train the tutorial network, then draw the loss "
+                                  "over two chosen weights (contour and 3-D, with the "
+                                  "training path) and the 1-D slice of the first weight.")
+    surface.add_argument("--weights", type=_weight_pair, default=None,
+                         help='two weights as "layer,W,i,j;layer,W,i,j" (default '
+                         '"0,W,0,0;2,W,1,0")')
+    surface.add_argument("--hidden", type=positive_int, default=4)
+    surface.add_argument("--alpha", type=float, default=10.0)
+    surface.add_argument("--iterations", type=positive_int, default=60000)
+    surface.add_argument("--targets", type=number_list(float), default=[0, 1, 1, 0])
+    surface.add_argument("--grid", type=positive_int, default=61, help="points per axis")
+    surface.add_argument("--out", default="surface.png", help="surface PNG (surface.png)")
+    surface.add_argument("--slice", default="slice.png", help="slice PNG (slice.png)")
+    surface.set_defaults(run=_surface)
+
+
+def _weight_pair(text: str) -> list[tuple[Any, ...]]:
+    try:
+        pairs = [tuple(int(p) if p.strip().lstrip("-").isdigit() else p.strip()
+                       for p in part.split(",")) for part in text.split(";")]
+    except ValueError:
+        pairs = []
+    if len(pairs) != 2 or any(len(p) != 4 for p in pairs):
+        raise argparse.ArgumentTypeError(f'expected "layer,W,i,j;layer,W,i,j", got {text!r}')
+    return pairs
+
+
+def _surface(args: argparse.Namespace) -> str:
+    from mlplab import plotting  # needs the plot extra
+    from mlplab.lab.landscape import DEFAULT_WEIGHTS, tutorial_landscape
+
+    landscape = tutorial_landscape(weights=args.weights or DEFAULT_WEIGHTS, hidden=args.hidden,
+                                   alpha=args.alpha, iterations=args.iterations,
+                                   targets=args.targets, grid=args.grid)
+    save_png(plotting.plot_error_surface(landscape.surface), args.out)
+    save_png(plotting.plot_error_slice(landscape.slice, iterations=landscape.iterations),
+              args.slice)
+    return f"wrote {args.out} and {args.slice}"
