@@ -45,7 +45,7 @@ class Sequential:
         self._backward_plan = {False: plan, True: plan[1:]}
         self._trainable = [layer for layer in self.layers if layer.param_names]
         self.init = init
-        self.dtype = _dtype_name(dtype, type(self).__name__)
+        self.dtype = dtype_name(dtype, type(self).__name__)
         self.seed = seed
         self._initialize(seed, get_initializer(init, owner=type(self).__name__))
 
@@ -214,8 +214,8 @@ def _assign(targets: list[np.ndarray], values: Sequence[np.ndarray], name: str,
         target[...] = value
 
 
-def _dtype_name(dtype: Any, owner: str) -> str:
-    """'float64' or 'float32' from a name or a NumPy dtype."""
+def dtype_name(dtype: Any, owner: str) -> str:
+    """'float64' or 'float32' from a name or a NumPy dtype (None is refused, not float64)."""
     try:
         name = np.dtype(dtype).name if dtype is not None else dtype
     except TypeError:

@@ -50,7 +50,7 @@ from mlplab.activations import get_activation
 from mlplab.callbacks import EarlyStopping
 from mlplab.data.splitting import train_test_split
 from mlplab.history import History
-from mlplab.model import DTYPES, MLP
+from mlplab.model import DTYPES, MLP, dtype_name
 from mlplab.optim import OPTIMIZERS, chain, get_optimizer, l2_penalty
 from mlplab.optim.base import GradientTransformation
 from mlplab.optim.solver import Solver
@@ -100,7 +100,7 @@ class _BaseMLP(BaseEstimator):
             raise invalid("early_stopping", owner, "True or False", self.early_stopping)
         _check_float("validation_fraction", owner, self.validation_fraction, low=0.0, high=1.0)
         _check_float("weight_decay", owner, self.weight_decay, low=0.0, low_open=False)
-        return _dtype_name(self.dtype, owner)
+        return dtype_name(self.dtype, owner)
 
     def _train(self, X: np.ndarray, targets: np.ndarray, *, n_outputs: int, output: str,
                loss: str, stratify: bool) -> None:
@@ -280,15 +280,6 @@ def _check_batch_size(value: Any, owner: str) -> None:
         check_choice("batch_size", owner, value, ("auto",))
     elif value is not None:
         check_int("batch_size", owner, value, low=1)
-
-
-def _dtype_name(value: Any, owner: str) -> str:
-    """'float64' or 'float32' from a name or a NumPy type (None is not float64 here)."""
-    try:
-        name = np.dtype(value).name if value is not None else value
-    except TypeError:
-        name = value
-    return check_choice("dtype", owner, name, DTYPES)
 
 
 def _generators(random_state: Any, owner: str) -> tuple[np.random.Generator, ...]:
