@@ -58,18 +58,23 @@ class TrainSettings:
     @classmethod
     def from_toml(cls, path: str | Path, **overrides: Any) -> TrainSettings:
         """Settings from a TOML file (keys as the fields here), then non-None `overrides`."""
-        try:
-            values = tomllib.loads(Path(path).read_text())
-        except (OSError, tomllib.TOMLDecodeError) as error:
-            raise invalid("config", "mlplab train", "a readable TOML file",
-                          f"{path} ({error})", raw=True) from None
-        names = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - names)
-        if unknown:
-            raise invalid("config", "mlplab train", f"keys among {sorted(names)}",
-                          f"unknown keys {unknown} in {path}", raw=True)
+        values = read_config(path, "mlplab train", {f.name for f in fields(cls)})
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
+
+
+def read_config(path: str | Path, owner: str, known: set[str]) -> dict[str, Any]:
+    """The settings in a TOML file, refusing an unreadable file or keys outside `known`."""
+    try:
+        values = tomllib.loads(Path(path).read_text())
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise invalid("config", owner, "a readable TOML file", f"{path} ({error})",
+                      raw=True) from None
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise invalid("config", owner, f"keys among {sorted(known)}",
+                      f"unknown keys {unknown} in {path}", raw=True)
+    return values
 
 
 def train_job(settings: TrainSettings) -> tuple[Any, History, dict[str, Any]]:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import tomllib
-from pathlib import Path
 from typing import Any
 
 from mlplab.cli.common import number_list, positive_int, save_png
 from mlplab.data import load as load_data
+from mlplab.job import read_config
 
 SWEEP_AXES = {"alpha": float, "hidden": int, "activation": str, "output_activation": str,
               "optimizer": str, "loss": str, "seed": int, "iterations": int}
@@ -53,23 +52,15 @@ def _sweep(args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
+SWEEP_KEYS = {*SWEEP_AXES, "data", "every", "n_jobs", "batch_size", "bias", "init", "metric"}
+
+
 def _sweep_settings(args: argparse.Namespace) -> dict[str, Any]:
     """Sweep keyword arguments from --config (TOML) overridden by flags."""
-    settings: dict[str, Any] = {}
-    if args.config:
-        try:
-            settings = tomllib.loads(Path(args.config).read_text())
-        except (OSError, tomllib.TOMLDecodeError) as error:
-            raise ValueError(f"The 'config' parameter of mlplab sweep must be a readable TOML "
-                             f"file. Got {args.config} ({error}) instead.") from None
+    settings = read_config(args.config, "mlplab sweep", SWEEP_KEYS) if args.config else {}
     flags = {axis: getattr(args, axis) for axis in SWEEP_AXES}
     flags.update(data=args.data, every=args.every, n_jobs=args.jobs)
     settings.update({k: v for k, v in flags.items() if v is not None})
-    known = {*SWEEP_AXES, "data", "every", "n_jobs", "batch_size", "bias", "init", "metric"}
-    unknown = sorted(set(settings) - known)
-    if unknown:
-        raise ValueError(f"The 'config' parameter of mlplab sweep must use keys among "
-                         f"{sorted(known)}. Got unknown keys {unknown} instead.")
     return settings
 
 
