@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mlplab._checks import check_int
+from mlplab._checks import all_finite, check_int
 from mlplab.callbacks.base import Callback
 
 if TYPE_CHECKING:
@@ -94,4 +94,4 @@ def _restore(arrays: list[np.ndarray], saved: list[np.ndarray]) -> None:
 
 def _all_finite(arrays: list[np.ndarray]) -> bool:
     """Whether every entry of every array is finite."""
-    return all(bool(np.isfinite(a).all()) for a in arrays)
+    return all(all_finite(a) for a in arrays)
