@@ -32,7 +32,8 @@ from mlplab.optim import (
     rmsprop,
     sgd,
 )
-from mlplab.train import TrainingState, fit
+from mlplab.state import TrainingState
+from mlplab.train import fit
 
 __version__ = "0.1.0"
 

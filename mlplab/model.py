@@ -18,7 +18,7 @@ from mlplab._checks import as_float_array, check_choice, check_int, invalid
 from mlplab.activations import get_activation
 from mlplab.initializers import Initializer, get_initializer, rng_for
 from mlplab.layers import Activation, Dense, Layer, layer_from_config
-from mlplab.optim.base import ParamList
+from mlplab.params import ParamList
 
 DTYPES = {"float64": np.float64, "float32": np.float32}
 

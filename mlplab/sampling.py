@@ -43,7 +43,7 @@ from mlplab.callbacks.base import Callback
 
 if TYPE_CHECKING:
     from mlplab.objective import Objective
-    from mlplab.train import TrainingState
+    from mlplab.state import TrainingState
 
 
 class AdaptiveSampling:

@@ -26,28 +26,7 @@ from mlplab.objective import Objective, check_targets
 from mlplab.optim import GradientTransformation, apply_updates, get_optimizer, sgd
 from mlplab.optim.solver import Solver
 from mlplab.sampling import AdaptiveSampling
-
-
-class TrainingState:
-    """What callbacks see: the model, where training is, and the last step's results.
-
-    outputs: the step's batch outputs before its update; y_batch: its targets;
-    loss: the loss per model; grads, updates: lists in the order of `params`.
-    """
-
-    def __init__(self, model: Any, optimizer_state: Any, history: History, *,
-                 epochs: int, max_steps: int) -> None:
-        self.model, self.params = model, model.params
-        self.optimizer_state, self.history = optimizer_state, history
-        self.epochs, self.max_steps = epochs, max_steps  # the plan: at most this many
-        self.iteration = self.epoch = 0
-        self.outputs: Any = None
-        self.y_batch: Any = None
-        self.loss: Any = None
-        self.grads: list[np.ndarray] = []
-        self.updates: list[np.ndarray] = []
-        self.stop_training = False
-        self.random_streams: dict[str, Any] = {}  # name -> Generator, for checkpoints
+from mlplab.state import TrainingState
 
 
 class TrainStep:

@@ -11,7 +11,7 @@ from mlplab.callbacks.base import Callback
 from mlplab.checkpoint import save_checkpoint
 
 if TYPE_CHECKING:
-    from mlplab.train import TrainingState
+    from mlplab.state import TrainingState
 
 
 class Checkpoint(Callback):

@@ -9,7 +9,7 @@ import numpy as np
 from mlplab.callbacks.base import Callback
 
 if TYPE_CHECKING:
-    from mlplab.train import TrainingState
+    from mlplab.state import TrainingState
 
 
 class DirectionChanges(Callback):

@@ -11,7 +11,7 @@ from mlplab._checks import all_finite, check_int
 from mlplab.callbacks.base import Callback
 
 if TYPE_CHECKING:
-    from mlplab.train import TrainingState
+    from mlplab.state import TrainingState
 
 
 class DivergenceError(FloatingPointError):

@@ -12,7 +12,7 @@ from mlplab.diagnostics import param_labels
 from mlplab.optim.base import per_model_sum
 
 if TYPE_CHECKING:
-    from mlplab.train import TrainingState
+    from mlplab.state import TrainingState
 
 
 class TrainingDynamics(Callback):

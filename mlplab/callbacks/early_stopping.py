@@ -10,7 +10,7 @@ from mlplab._checks import check_choice, check_int, check_number, invalid
 from mlplab.callbacks.base import Callback
 
 if TYPE_CHECKING:
-    from mlplab.train import TrainingState
+    from mlplab.state import TrainingState
 
 
 class EarlyStopping(Callback):

@@ -9,7 +9,7 @@ from mlplab.callbacks.base import Callback
 from mlplab.optim.base import per_model
 
 if TYPE_CHECKING:
-    from mlplab.train import TrainingState
+    from mlplab.state import TrainingState
 
 
 class LearningRateScheduler(Callback):

@@ -12,7 +12,7 @@ from mlplab.callbacks.base import Callback
 from mlplab.metrics import Metric, get_metric
 
 if TYPE_CHECKING:
-    from mlplab.train import TrainingState
+    from mlplab.state import TrainingState
 
 
 class PrintError(Callback):

@@ -13,7 +13,7 @@ from mlplab.metrics import Metric, metric_name
 from mlplab.objective import evaluate
 
 if TYPE_CHECKING:
-    from mlplab.train import TrainingState
+    from mlplab.state import TrainingState
 
 
 class Validation(Callback):

@@ -12,7 +12,7 @@ from mlplab.callbacks.base import Callback
 from mlplab.surface import weight_ref
 
 if TYPE_CHECKING:
-    from mlplab.train import TrainingState
+    from mlplab.state import TrainingState
 
 
 class WeightPath(Callback):

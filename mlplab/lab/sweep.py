@@ -38,7 +38,8 @@ from mlplab.losses import Delta, SoftmaxCrossEntropy, get_loss
 from mlplab.metrics import Metric, get_metric, metric_name
 from mlplab.objective import check_targets, evaluate
 from mlplab.optim import get_optimizer
-from mlplab.train import TrainingState, fit
+from mlplab.state import TrainingState
+from mlplab.train import fit
 
 try:
     from joblib import Parallel, delayed, effective_n_jobs

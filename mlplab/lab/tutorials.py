@@ -27,7 +27,8 @@ from mlplab.lab.fused import train_fused
 from mlplab.metrics import mae
 from mlplab.model import MLP
 from mlplab.optim import sgd
-from mlplab.train import TrainingState, fit
+from mlplab.state import TrainingState
+from mlplab.train import fit
 
 ALPHAS = (0.001, 0.01, 0.1, 1, 10, 100, 1000)
 HIDDEN_SIZES = (4, 8, 16, 32, 64, 128, 256)

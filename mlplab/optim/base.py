@@ -22,26 +22,12 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+# Re-exported for `mlplab.optim` users; their home is mlplab.params.
+from mlplab.params import ParamList as ParamList
+from mlplab.params import population_ndim as population_ndim
+
 Params = list[np.ndarray]
 State = Any
-
-
-class ParamList(list):
-    """A model's parameter arrays, in order, knowing the population shape they share.
-
-    ``population`` is the tuple of leading model axes (empty for one model), so
-    a transformation that reduces per model (a global norm, say) can tell the
-    population axes from each parameter's own.
-    """
-
-    def __init__(self, arrays: Any = (), population: tuple[int, ...] = ()) -> None:
-        super().__init__(arrays)
-        self.population = tuple(population)
-
-
-def population_ndim(params: Params) -> int:
-    """Number of leading population axes (0 for a plain list or a single model)."""
-    return len(getattr(params, "population", ()))
 
 
 def per_model_sum(a: np.ndarray, pop_ndim: int) -> np.ndarray:

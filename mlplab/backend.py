@@ -1,0 +1,173 @@
+"""Array backends: which array library (and device) a model computes with.
+
+A `Backend` holds one array namespace that follows the Python array API
+standard, looked up through array-api-compat (the layer scikit-learn and SciPy
+use), and the device its arrays live on. Every numeric module writes its math
+against ``backend.xp``, so the same code runs on NumPy, on CuPy (NVIDIA GPUs)
+and on array-api-strict, a strict CPU implementation of the standard that the
+tests use to catch anything NumPy-only.
+
+NumPy is the default and the only hard dependency; its namespace is `numpy`
+itself (NumPy 2 implements the standard), not a wrapper, so nothing costs an
+extra call. Where NumPy needs a path of its own to stay fast (``out=``
+buffers, `np.dot` on 2-D weights, `np.errstate`), the code asks one question,
+``backend.is_numpy``, and nothing else.
+
+Moving data: `Backend.asarray` brings any array (NumPy, CuPy, another
+namespace) onto the backend's device; `to_numpy` brings any array back to the
+host. Randomness is always drawn on the host with NumPy generators and then
+moved, so a seed gives the same numbers on every backend.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from mlplab._checks import invalid
+
+# The backends `get_backend` knows by name, and the module each one needs.
+KNOWN = {"numpy": "numpy", "cupy": "cupy", "array_api_strict": "array_api_strict"}
+EXTRAS = {"cupy": 'pip install "mlplab[gpu]" (CuPy, for NVIDIA GPUs)',
+          "array_api_strict": "pip install array-api-strict"}
+
+
+class Backend:
+    """An array namespace and a device; ``is_numpy`` marks NumPy's fast paths.
+
+    name: "numpy", "cupy", "array_api_strict" or another namespace's module
+    name; xp: the namespace; device: where arrays are made (None: the default).
+    """
+
+    def __init__(self, name: str, xp: Any, device: Any = None) -> None:
+        self.name, self.xp, self.device = name, xp, device
+        self.is_numpy = xp is np
+
+    def asarray(self, a: Any, *, dtype: Any = None) -> Any:
+        """`a` (any array or nested list) on this backend's device, as `dtype` if given.
+
+        NumPy data already of the right dtype is returned as it is (no copy).
+        """
+        if dtype is not None and isinstance(dtype, str):
+            dtype = self.dtype(dtype)
+        if self.is_numpy:
+            return np.asarray(to_numpy(a), dtype=dtype)
+        if not _is_array_of(a, self.xp):
+            a = to_numpy(a) if _is_array(a) else np.asarray(a)
+            if self.name == "cupy":
+                return self.xp.asarray(a, dtype=dtype)
+            return self.xp.asarray(a, dtype=dtype, device=self.device)
+        return a if dtype is None or a.dtype == dtype else self.xp.astype(a, dtype)
+
+    def dtype(self, name: str) -> Any:
+        """The namespace's dtype object for "float64", "float32", "int64", "bool"."""
+        return getattr(self.xp, name)
+
+    def zeros(self, shape: tuple[int, ...], dtype: str = "float64") -> Any:
+        """A zero array of `shape` on this backend's device."""
+        if self.is_numpy or self.name == "cupy":
+            return self.xp.zeros(shape, dtype=self.dtype(dtype))
+        return self.xp.zeros(shape, dtype=self.dtype(dtype), device=self.device)
+
+    def errstate(self, **kwargs: str) -> Any:
+        """`np.errstate(**kwargs)` on NumPy; other namespaces do not warn, so nothing."""
+        return np.errstate(**kwargs) if self.is_numpy else contextlib.nullcontext()
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, Backend) and other.xp is self.xp
+                and str(other.device) == str(self.device))
+
+    def __hash__(self) -> int:
+        return hash((self.name, str(self.device)))
+
+    def __repr__(self) -> str:
+        device = "" if self.device is None else f", device={self.device!r}"
+        return f"Backend({self.name!r}{device})"
+
+
+NUMPY = Backend("numpy", np)
+
+
+def get_backend(backend: Any = "numpy", *, owner: str = "get_backend",
+                parameter: str = "backend") -> Backend:
+    """A Backend from a name ("numpy", "cupy", "array_api_strict"), a namespace or a Backend.
+
+    Names are imported on first use, so CuPy is never imported unless asked for;
+    a missing library is named with the command that installs it.
+    """
+    if isinstance(backend, Backend):
+        return backend
+    if backend is np or backend == "numpy":
+        return NUMPY
+    if isinstance(backend, str):
+        if backend not in KNOWN:
+            raise invalid(parameter, owner, "None or one of " + ", ".join(
+                repr(k) for k in sorted(KNOWN)) + ", or an array namespace", backend)
+        try:
+            module = importlib.import_module(KNOWN[backend])
+        except ImportError:
+            raise ImportError(f"The {backend!r} backend needs {backend}: "
+                              f"{EXTRAS[backend]}") from None
+        return namespace_backend(module)
+    if hasattr(backend, "asarray") and hasattr(backend, "matmul"):  # a namespace module
+        return namespace_backend(backend)
+    raise invalid(parameter, owner, "None or one of " + ", ".join(
+        repr(k) for k in sorted(KNOWN)) + ", or an array namespace", backend)
+
+
+def namespace_backend(module: Any, device: Any = None) -> Backend:
+    """The Backend of an array library given as its module (wrapped by array-api-compat)."""
+    import array_api_compat
+
+    if module is np or array_api_compat.is_numpy_namespace(module):
+        return NUMPY
+    name = module.__name__.split(".")[-1]
+    if array_api_compat.is_cupy_namespace(module):
+        return Backend("cupy", array_api_compat.array_namespace(module.empty(0)), device)
+    return Backend(name, module, device)
+
+
+def backend_of(*arrays: Any) -> Backend:
+    """The Backend the given arrays live on (NumPy for NumPy arrays, lists and numbers)."""
+    found = [a for a in arrays if _is_array(a) and not isinstance(a, np.ndarray | np.generic)]
+    if not found:
+        return NUMPY
+    import array_api_compat
+
+    xp = array_api_compat.array_namespace(*found)
+    name = xp.__name__.split(".")[-1]
+    return Backend(name, xp, array_api_compat.device(found[0]))
+
+
+def to_numpy(a: Any) -> Any:
+    """Any array (CuPy, array-api-strict, ...) as a NumPy array on the host; others unchanged."""
+    if isinstance(a, np.ndarray) or not _is_array(a):
+        return a
+    if hasattr(a, "get") and type(a).__module__.startswith("cupy"):
+        return a.get()
+    try:
+        return np.from_dlpack(a)
+    except (TypeError, RuntimeError, BufferError):
+        return np.asarray(a)
+
+
+def to_numpy_all(arrays: Any) -> Iterator[Any]:
+    """`to_numpy` of each array."""
+    return (to_numpy(a) for a in arrays)
+
+
+def _is_array(a: Any) -> bool:
+    return isinstance(a, np.ndarray) or hasattr(a, "__array_namespace__")
+
+
+def _is_array_of(a: Any, xp: Any) -> bool:
+    if not hasattr(a, "__array_namespace__") or isinstance(a, np.ndarray):
+        return False
+    import array_api_compat
+
+    found = array_api_compat.array_namespace(a)
+    return found is xp or getattr(found, "__name__", None) == getattr(xp, "__name__", "")
