@@ -66,8 +66,19 @@ def _range_text(low: float, low_open: bool, high: float) -> str:
 
 
 def as_float_array(name: str, owner: str, value: Any, *, ndim: tuple[int, ...],
-                   dtype: Any = np.float64) -> np.ndarray:
-    """Convert data to a finite float array with one of the allowed `ndim`s."""
+                   dtype: Any = np.float64, backend: Any = None) -> Any:
+    """Convert data to a finite float array with one of the allowed `ndim`s.
+
+    backend: a `mlplab.backend.Backend` to put the array on (None: NumPy). Data
+    already on that backend is checked there, without a trip to the host;
+    anything else is checked with NumPy and moved once.
+    """
+    if backend is not None and not backend.is_numpy and _foreign(value):
+        return _on_backend(name, owner, backend.asarray(value), ndim, dtype, backend)
+    if _foreign(value):
+        from mlplab.backend import to_numpy  # the backend module builds on these checks
+
+        value = to_numpy(value)
     try:
         array = np.asarray(value)
     except (ValueError, TypeError) as error:  # ragged nested lists
@@ -75,14 +86,39 @@ def as_float_array(name: str, owner: str, value: Any, *, ndim: tuple[int, ...],
                       raw=True) from None
     if array.dtype.kind not in "biuf":
         raise invalid(name, owner, "a numeric array", f"dtype {array.dtype}", raw=True)
-    if array.ndim not in ndim:
-        expected = " or ".join(f"{d}-D" for d in ndim) + " array"
-        raise invalid(name, owner, f"a {expected}", f"shape {array.shape}", raw=True)
-    if array.size == 0:
-        raise invalid(name, owner, "a non-empty array", f"shape {array.shape}", raw=True)
+    _check_shape(name, owner, array.shape, ndim)
     array = np.asarray(array, dtype=dtype)
     if not all_finite(array):
         bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
+        raise invalid(name, owner, "finite (no NaN or inf)",
+                      f"{bad} non-finite value{'' if bad == 1 else 's'}", raw=True)
+    return array if backend is None or backend.is_numpy else backend.asarray(array)
+
+
+def _foreign(value: Any) -> bool:
+    """Whether `value` is an array of a namespace other than NumPy's."""
+    return hasattr(value, "__array_namespace__") and not isinstance(value, np.ndarray)
+
+
+def _check_shape(name: str, owner: str, shape: tuple[int, ...], ndim: tuple[int, ...]) -> None:
+    if len(shape) not in ndim:
+        expected = " or ".join(f"{d}-D" for d in ndim) + " array"
+        raise invalid(name, owner, f"a {expected}", f"shape {shape}", raw=True)
+    if 0 in shape:
+        raise invalid(name, owner, "a non-empty array", f"shape {shape}", raw=True)
+
+
+def _on_backend(name: str, owner: str, array: Any, ndim: tuple[int, ...], dtype: Any,
+                backend: Any) -> Any:
+    """The checks of `as_float_array`, done in the array's own namespace."""
+    xp = backend.xp
+    if not xp.isdtype(array.dtype, ("bool", "integral", "real floating")):
+        raise invalid(name, owner, "a numeric array", f"dtype {array.dtype}", raw=True)
+    _check_shape(name, owner, tuple(array.shape), ndim)
+    array = backend.asarray(array, dtype=np.dtype(dtype).name)
+    finite = xp.isfinite(array)
+    if not bool(xp.all(finite)):
+        bad = int(xp.sum(xp.astype(~finite, xp.int64)))
         raise invalid(name, owner, "finite (no NaN or inf)",
                       f"{bad} non-finite value{'' if bad == 1 else 's'}", raw=True)
     return array

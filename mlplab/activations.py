@@ -6,22 +6,29 @@ takes: ``takes="output"`` or ``takes="input"``. Mixing them up is silently
 wrong for sigmoid and tanh, so the layer that uses them reads this field.
 
 Arrays may carry leading population axes; every function is elementwise except
-softmax, which works along the last (feature) axis.
+softmax, which works along the last (feature) axis. Every function takes the
+array namespace ``xp`` (NumPy by default; see `mlplab.backend`) and uses only
+the array API standard, so it runs on any backend.
+
+The registry `ACTIVATIONS` records, beside each function, its aliases, its
+ONNX operator (``onnx_op``, read by the exporter) and the weight initializer
+that suits it (``init``, read by `MLP(init="auto")`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
-from mlplab._checks import check_choice
+from mlplab.registry import Registry
 
 # NumPy converts a Python number operand anew on every call, which costs more than the
 # arithmetic itself on arrays as small as the tutorials'. A cached 0-d array of the
 # operand's dtype skips that, and keeps float32 results float32.
 _ONE = {np.dtype(t): np.ones((), dtype=t) for t in (np.float16, np.float32, np.float64)}
+_ZERO = {np.dtype(t): np.zeros((), dtype=t) for t in (np.float16, np.float32, np.float64)}
 
 
 class ActivationFn(NamedTuple):
@@ -29,7 +36,8 @@ class ActivationFn(NamedTuple):
 
     ``derivative(saved)`` returns the elementwise slope, where ``saved`` is the
     forward's input or output as ``takes`` says. Softmax is not elementwise and
-    gives ``vjp(grad, output)``, the vector-Jacobian product, instead.
+    gives ``vjp(grad, output)``, the vector-Jacobian product, instead. Each
+    function also takes ``xp=``, the array namespace (NumPy by default).
     """
 
     forward: Callable[..., np.ndarray]
@@ -38,7 +46,7 @@ class ActivationFn(NamedTuple):
     vjp: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
 
 
-def sigmoid(x: np.ndarray) -> np.ndarray:
+def sigmoid(x: Any, xp: Any = np) -> Any:
     """Logistic function 1 / (1 + exp(-x)), written as the tutorials write it.
 
     This form reproduces the tutorials' numbers bit for bit. For x < -709,
@@ -46,84 +54,103 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     model and training loop silence that one overflow warning around the whole
     pass instead of paying for `np.errstate` on every call.
     """
-    t = np.exp(-x)
-    if not isinstance(t, np.ndarray):  # a scalar or 0-d input: no array to reuse as `out`
-        return 1 / (1 + t)
-    t += _ONE.get(t.dtype, 1)  # in place: the same numbers with fewer temporaries
-    return np.reciprocal(t, out=t)
+    t = xp.exp(-x)
+    if xp is np and isinstance(t, np.ndarray):  # NumPy: in place, fewer temporaries
+        t += _ONE.get(t.dtype, 1)
+        return np.reciprocal(t, out=t)
+    return 1.0 / (1.0 + t)
 
 
-def sigmoid_derivative_from_output(s: np.ndarray) -> np.ndarray:
+def sigmoid_derivative_from_output(s: Any, xp: Any = np) -> Any:
     """Slope of the sigmoid given its output s: s * (1 - s)."""
-    slope = _ONE.get(s.dtype, 1) - s
+    slope = _one(s) - s
     slope *= s
     return slope
 
 
-def tanh(x: np.ndarray) -> np.ndarray:
+def tanh(x: Any, xp: Any = np) -> Any:
     """Hyperbolic tangent."""
-    return np.tanh(x)
+    return xp.tanh(x)
 
 
-def tanh_derivative_from_output(t: np.ndarray) -> np.ndarray:
+def tanh_derivative_from_output(t: Any, xp: Any = np) -> Any:
     """Slope of tanh given its output t: 1 - t**2."""
-    return _ONE.get(t.dtype, 1) - t * t
+    return _one(t) - t * t
 
 
-def relu(x: np.ndarray) -> np.ndarray:
+def relu(x: Any, xp: Any = np) -> Any:
     """Rectified linear unit max(x, 0)."""
-    return np.maximum(x, 0)
+    return xp.maximum(x, _zero(x))
 
 
-def relu_derivative_from_output(r: np.ndarray) -> np.ndarray:
+def relu_derivative_from_output(r: Any, xp: Any = np) -> Any:
     """Slope of ReLU given its output r: 1 where r > 0, else 0 (0 at the kink)."""
-    return (r > 0).astype(r.dtype)
+    return xp.astype(r > 0, r.dtype)
 
 
-def leaky_relu(x: np.ndarray, slope: float = 0.01) -> np.ndarray:
+def leaky_relu(x: Any, slope: float = 0.01, xp: Any = np) -> Any:
     """x for x > 0, slope * x otherwise."""
-    return np.where(x > 0, x, slope * x)
+    return xp.where(x > 0, x, slope * x)
 
 
-def leaky_relu_derivative_from_input(x: np.ndarray, slope: float = 0.01) -> np.ndarray:
+def leaky_relu_derivative_from_input(x: Any, slope: float = 0.01, xp: Any = np) -> Any:
     """Slope of leaky ReLU given its input x: 1 where x > 0, else `slope`."""
-    return np.where(x > 0, 1.0, slope).astype(x.dtype)
+    return xp.where(x > 0, xp.ones_like(x), xp.full_like(x, slope))
 
 
-def linear(x: np.ndarray) -> np.ndarray:
+def linear(x: Any, xp: Any = np) -> Any:
     """The identity: a layer with no squashing (regression outputs)."""
     return x
 
 
-def linear_vjp(grad: np.ndarray, _output: np.ndarray) -> np.ndarray:
+def linear_vjp(grad: Any, _output: Any, xp: Any = np) -> Any:
     """The identity's slope is 1, so the gradient passes through unchanged."""
     return grad
 
 
-def softmax(x: np.ndarray) -> np.ndarray:
+def softmax(x: Any, xp: Any = np) -> Any:
     """exp(x) / sum(exp(x)) along the last axis, shifted by the max for stability."""
-    e = np.exp(x - x.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+    e = xp.exp(x - xp.max(x, axis=-1, keepdims=True))
+    return e / xp.sum(e, axis=-1, keepdims=True)
 
 
-def softmax_vjp(grad: np.ndarray, s: np.ndarray) -> np.ndarray:
+def softmax_vjp(grad: Any, s: Any, xp: Any = np) -> Any:
     """Gradient through softmax given its output s: s * (grad - sum(grad * s))."""
-    return s * (grad - (grad * s).sum(axis=-1, keepdims=True))
+    return s * (grad - xp.sum(grad * s, axis=-1, keepdims=True))
 
 
-ACTIVATIONS: dict[str, ActivationFn] = {
-    "sigmoid": ActivationFn(sigmoid, sigmoid_derivative_from_output, "output"),
-    "tanh": ActivationFn(tanh, tanh_derivative_from_output, "output"),
-    "relu": ActivationFn(relu, relu_derivative_from_output, "output"),
-    "leaky_relu": ActivationFn(leaky_relu, leaky_relu_derivative_from_input, "input"),
-    "linear": ActivationFn(linear, None, "output", vjp=linear_vjp),
-    "softmax": ActivationFn(softmax, None, "output", vjp=softmax_vjp),
-}
-ALIASES = {"logistic": "sigmoid", "identity": "linear"}
+def _one(a: Any) -> Any:
+    """1 as a cached 0-d array of a NumPy array's dtype, else the Python number 1.0."""
+    return _ONE.get(a.dtype, 1.0) if isinstance(a, np.ndarray) else 1.0
+
+
+def _zero(a: Any) -> Any:
+    return _ZERO.get(a.dtype, 0.0) if isinstance(a, np.ndarray) else 0.0
+
+
+ACTIVATIONS = Registry("activation")
+ACTIVATIONS.add("sigmoid", ActivationFn(sigmoid, sigmoid_derivative_from_output, "output"),
+                aliases=["logistic"], onnx_op="Sigmoid", init="glorot_uniform")
+ACTIVATIONS.add("tanh", ActivationFn(tanh, tanh_derivative_from_output, "output"),
+                onnx_op="Tanh", init="glorot_uniform")
+ACTIVATIONS.add("relu", ActivationFn(relu, relu_derivative_from_output, "output"),
+                onnx_op="Relu", init="he_uniform")
+ACTIVATIONS.add("leaky_relu", ActivationFn(leaky_relu, leaky_relu_derivative_from_input,
+                                           "input"),
+                onnx_op="LeakyRelu", onnx_attributes={"slope": "alpha"}, init="he_uniform")
+ACTIVATIONS.add("linear", ActivationFn(linear, None, "output", vjp=linear_vjp),
+                aliases=["identity"], onnx_op="Identity", init="glorot_uniform")
+ACTIVATIONS.add("softmax", ActivationFn(softmax, None, "output", vjp=softmax_vjp),
+                onnx_op="Softmax", onnx_attributes={"axis": -1}, init="glorot_uniform")
 
 
 def get_activation(name: str, *, owner: str = "Activation",
                    parameter: str = "activation") -> ActivationFn:
-    """Look up an activation by name (aliases: logistic, identity)."""
-    name = ALIASES.get(name, name) if isinstance(name, str) else name
-    return ACTIVATIONS[check_choice(parameter, owner, name, ACTIVATIONS)]
+    """Look up an activation by name or alias (see ACTIVATIONS.aliases)."""
+    return ACTIVATIONS.lookup(name, owner=owner, parameter=parameter)
+
+
+def canonical_activation(name: str, *, owner: str = "Activation",
+                         parameter: str = "activation") -> str:
+    """The registry's name for `name` or one of its aliases."""
+    return ACTIVATIONS.canonical(name, owner=owner, parameter=parameter)

@@ -77,6 +77,10 @@ class Backend:
         """`np.errstate(**kwargs)` on NumPy; other namespaces do not warn, so nothing."""
         return np.errstate(**kwargs) if self.is_numpy else contextlib.nullcontext()
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickled by name (a module cannot be pickled); unpickling imports it again."""
+        return _unpickle, (self.xp.__name__, self.name, self.device)
+
     def __eq__(self, other: object) -> bool:
         return (isinstance(other, Backend) and other.xp is self.xp
                 and str(other.device) == str(self.device))
@@ -141,6 +145,12 @@ def backend_of(*arrays: Any) -> Backend:
     xp = array_api_compat.array_namespace(*found)
     name = xp.__name__.split(".")[-1]
     return Backend(name, xp, array_api_compat.device(found[0]))
+
+
+def _unpickle(module: str, name: str, device: Any) -> Backend:
+    if name == "numpy":
+        return NUMPY
+    return Backend(name, importlib.import_module(module), device)
 
 
 def to_numpy(a: Any) -> Any:

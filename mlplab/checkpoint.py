@@ -2,8 +2,10 @@
 
 A checkpoint holds what a model file holds (see `mlplab.io`) plus the
 optimizer's state, the state of every random stream training draws from (the
-batch shuffler and each Dropout layer), the position (epochs and iterations
-done) and the History so far. `fit(..., resume_from=path)` restores all of it
+run's `mlplab.streams.RandomStreams`: the batch shuffler and each Dropout
+layer's streams), the position (epochs and iterations done) and the History
+so far. Arrays of any backend are written as NumPy arrays and moved back to
+the model's backend on resume. `fit(..., resume_from=path)` restores all of it
 and carries on with the next epoch, so an interrupted and resumed run equals
 an uninterrupted one. Checkpoints are taken at epoch ends (the `Checkpoint`
 callback). Callbacks keep their own state, which is not saved: an
@@ -23,24 +25,13 @@ from typing import Any
 
 import numpy as np
 
+from mlplab.backend import to_numpy
 from mlplab.io import ModelFileError, named_arrays, read_archive, write_archive
 
 FORMAT, VERSION = "mlplab-checkpoint", 1
 
 
-def random_streams(model: Any, batches: Any) -> dict[str, np.random.Generator]:
-    """Every generator training draws from: the batch shuffler's and each layer's own."""
-    streams = {"batches": batches.rng}
-    for i, layer in enumerate(model.layers):
-        rng = getattr(layer, "rng", None)
-        if isinstance(rng, np.random.Generator):
-            streams[f"layer_{i}"] = rng
-        elif isinstance(rng, list):  # one generator per model of a population
-            streams.update({f"layer_{i}_{k}": g for k, g in enumerate(rng)})
-    return streams
-
-
-def save_checkpoint(path: str | os.PathLike, state: Any, streams: dict[str, Any]) -> Path:
+def save_checkpoint(path: str | os.PathLike, state: Any) -> Path:
     """Write the run in `state` (a TrainingState at an epoch end) to `path`, atomically."""
     path = Path(path)
     arrays = named_arrays(state.model)
@@ -51,57 +42,57 @@ def save_checkpoint(path: str | os.PathLike, state: Any, streams: dict[str, Any]
     header = {"format": FORMAT, "version": VERSION, "config": state.model.get_config(),
               "epoch": state.epoch, "iteration": state.iteration,
               "history": list(state.history.history),
-              "random_streams": {name: g.bit_generator.state for name, g in streams.items()}}
+              "random_streams": state.random_streams.state()}
     write_archive(path, header, arrays)
     return path
 
 
-def resume(path: str | os.PathLike, state: Any, streams: dict[str, Any],
-           optimizer: Any) -> None:
+def resume(path: str | os.PathLike, state: Any, optimizer: Any) -> None:
     """Restore a checkpoint into a freshly set-up run: weights, optimizer, streams, position."""
     header, arrays = read_archive(Path(path), FORMAT, VERSION)
     if _architecture(header["config"]) != _architecture(state.model.get_config()):
         raise ModelFileError(f"{path} is a checkpoint of another architecture: "
                              f"{header['config']} (this model: {state.model.get_config()})")
-    if set(header["random_streams"]) != set(streams):
+    streams = state.random_streams
+    if set(header["random_streams"]) != set(streams.generators()):
         raise ModelFileError(f"{path} holds random streams {sorted(header['random_streams'])}"
-                             f"; this run has {sorted(streams)}")
+                             f"; this run has {sorted(streams.generators())}")
     state.model.set_weights([arrays[f"param_{i}"] for i in range(len(state.params))])
     state.model.set_buffers([arrays[f"buffer_{i}"] for i in range(len(state.model.buffers))])
     template = optimizer.init(state.params)
     leaves = iter([arrays[f"optimizer_{i}"] for i in range(len(_leaves(template)))])
-    state.optimizer_state = _rebuild(template, leaves)
-    for name, generator in streams.items():
-        generator.bit_generator.state = header["random_streams"][name]
+    state.optimizer_state = _rebuild(template, leaves, state.params.backend)
+    streams.set_state(header["random_streams"])
     for name in header["history"]:
         state.history.column(name).extend(arrays[f"history_{name}"])
     state.epoch, state.iteration = header["epoch"] + 1, header["iteration"]
 
 
 def _architecture(config: dict[str, Any]) -> dict[str, Any]:
-    """A model config without its layers' seeds: their streams come from the checkpoint."""
+    """A model config without its seeds: weights and streams come from the checkpoint."""
     layers = [{k: v for k, v in layer.items() if k != "seed"} for layer in config.get("layers", [])]
-    return {**config, "layers": layers}
+    return {**{k: v for k, v in config.items() if k != "seed"}, "layers": layers}
 
 
 def _leaves(tree: Any) -> list[np.ndarray]:
-    """The arrays and numbers of a state tree, depth first, as arrays."""
+    """The arrays and numbers of a state tree, depth first, as NumPy arrays."""
     if isinstance(tree, tuple | list):
         return [leaf for child in tree for leaf in _leaves(child)]
     if tree is None:
         return []
-    return [np.asarray(tree)]
+    return [np.asarray(to_numpy(tree))]
 
 
-def _rebuild(template: Any, leaves: Any) -> Any:
+def _rebuild(template: Any, leaves: Any, backend: Any) -> Any:
     """`template`'s tree with its leaves replaced, in order, by the saved ones."""
     if isinstance(template, tuple) and hasattr(template, "_fields"):  # a NamedTuple
-        return type(template)(*(_rebuild(child, leaves) for child in template))
+        return type(template)(*(_rebuild(child, leaves, backend) for child in template))
     if isinstance(template, tuple | list):
-        return type(template)(_rebuild(child, leaves) for child in template)
+        return type(template)(_rebuild(child, leaves, backend) for child in template)
     if template is None:
         return None
     saved = next(leaves)
-    if isinstance(template, np.ndarray):
-        return saved.astype(template.dtype, copy=True)
-    return type(template)(saved.item() if saved.ndim == 0 else saved)
+    if isinstance(template, int | float | bool | np.generic):
+        return type(template)(saved.item() if saved.ndim == 0 else saved)
+    copy = np.array(saved, dtype=to_numpy(template).dtype)  # a fresh array, never the file's
+    return copy if backend.is_numpy else backend.asarray(copy)

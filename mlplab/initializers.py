@@ -20,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from mlplab._checks import check_choice, invalid
+from mlplab._checks import invalid
+from mlplab.registry import Registry
 
 Rng = np.random.Generator | np.random.RandomState
 Initializer = Callable[[tuple[int, int], Any], np.ndarray]
@@ -62,22 +63,32 @@ def _normal(kind: str) -> Initializer:
     return init
 
 
-INITIALIZERS: dict[str, Initializer] = {
-    "tutorial": tutorial,
-    "zeros": zeros,
-    **{f"{kind}_{dist}": make(kind) for kind in ("glorot", "he", "lecun")
-       for dist, make in (("uniform", _uniform), ("normal", _normal))},
-}
-ALIASES = {"xavier_uniform": "glorot_uniform", "xavier_normal": "glorot_normal",
-           "uniform": "tutorial"}
+INITIALIZERS = Registry("initializer")
+INITIALIZERS.add("tutorial", tutorial, aliases=["uniform"])
+INITIALIZERS.add("zeros", zeros)
+for _kind in ("glorot", "he", "lecun"):
+    _aliases = {"glorot": ["xavier"]}.get(_kind, [])
+    INITIALIZERS.add(f"{_kind}_uniform", _uniform(_kind),
+                     aliases=[f"{a}_uniform" for a in _aliases])
+    INITIALIZERS.add(f"{_kind}_normal", _normal(_kind), aliases=[f"{a}_normal" for a in _aliases])
 
 
 def get_initializer(init: str | Initializer, *, owner: str = "MLP") -> Initializer:
-    """An initializer from a name (see INITIALIZERS and ALIASES) or a callable."""
+    """An initializer from a name or alias (see INITIALIZERS) or a callable."""
     if callable(init):
         return init
-    name = ALIASES.get(init, init) if isinstance(init, str) else init
-    return INITIALIZERS[check_choice("init", owner, name, INITIALIZERS)]
+    return INITIALIZERS.lookup(init, owner=owner, parameter="init")
+
+
+def initializer_name(init: str | Initializer, owner: str) -> str:
+    """The registry name of `init`, for a config; a custom callable cannot be written down."""
+    if isinstance(init, str):
+        return INITIALIZERS.canonical(init, owner=owner, parameter="init")
+    for name, registered in INITIALIZERS.items():
+        if registered is init:
+            return name
+    raise invalid("init", f"{owner}.get_config", "an initializer name from the registry (a "
+                  "custom callable cannot be written into a config or a model file)", init)
 
 
 def rng_for(seed: Any, init: Initializer, *, owner: str = "MLP") -> Rng:

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from mlplab.backend import to_numpy
 from mlplab.model import model_from_config
 
 FORMAT, VERSION = "mlplab-model", 1
@@ -55,13 +56,17 @@ def save(model: Any, path: str | os.PathLike, *, metadata: dict[str, Any] | None
     return path
 
 
-def load(path: str | os.PathLike) -> Any:
-    """The model saved at `path`; raises ModelFileError for anything but a good mlplab file."""
+def load(path: str | os.PathLike, *, backend: Any = None) -> Any:
+    """The model saved at `path`; raises ModelFileError for anything but a good mlplab file.
+
+    backend: where the loaded model computes ("numpy", "cupy", ...); None
+    leaves it on NumPy, following the data of its first predict or fit.
+    """
     header, arrays = read_archive(Path(path), FORMAT, VERSION)
     model = model_from_config(header["config"])
     model.set_weights([arrays[f"param_{i}"] for i in range(len(model.params))])
     model.set_buffers([arrays[f"buffer_{i}"] for i in range(len(model.buffers))])
-    return model
+    return model if backend is None else model.to(backend)
 
 
 def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
@@ -114,9 +119,9 @@ def write_atomically(path: Path, write: Any) -> None:
 
 
 def named_arrays(model: Any) -> dict[str, np.ndarray]:
-    """A model's parameters and buffers under their file names."""
-    arrays = {f"param_{i}": p for i, p in enumerate(model.params)}
-    arrays.update({f"buffer_{i}": b for i, b in enumerate(model.buffers)})
+    """A model's parameters and buffers under their file names, as NumPy arrays."""
+    arrays = {f"param_{i}": to_numpy(p) for i, p in enumerate(model.params)}
+    arrays.update({f"buffer_{i}": to_numpy(b) for i, b in enumerate(model.buffers)})
     return arrays
 
 

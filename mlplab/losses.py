@@ -17,55 +17,74 @@ logits) and skips the activation's backward: the fused gradient is exactly
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from mlplab._checks import check_choice
 from mlplab.activations import sigmoid, softmax
+from mlplab.registry import Registry
 
 
-def _total(a: np.ndarray) -> np.ndarray:
+def _total(a: Any, xp: Any) -> Any:
     """Sum over the sample and output axes, one value per model."""
-    return a.sum(axis=(-2, -1))
+    return xp.sum(a, axis=(-2, -1))
 
 
-def _sum_of_squares(e: np.ndarray) -> np.ndarray:
-    """sum(e**2) over the sample and output axes, one value per model."""
-    if e.ndim == 2:  # one model: a single dot product is much cheaper than a reduction
+def _sum_of_squares(e: Any, xp: Any) -> Any:
+    """sum(e**2) over the sample and output axes, one value per model.
+
+    One dot product per model: `vecdot` of each model's flattened error with
+    itself, which for a population gives each member exactly the number a
+    single model's `vdot` gives (a population equals separate runs bit for bit).
+    """
+    if e.ndim == 2 and xp is np:  # one model: vdot is the cheapest call, and vecdot's equal
         return np.vdot(e, e)
-    return _total(e * e)
+    flat = xp.reshape(e, (*e.shape[:-2], -1))
+    return xp.vecdot(flat, flat)
 
 
-def _count(a: np.ndarray) -> int:
+def _count(a: Any) -> int:
     return a.shape[-2] * a.shape[-1]
 
 
 class Loss:
-    """Base class: `value(out, y)` per model and `gradient(out, y)` like `out`."""
+    """Base class: `value(out, y)` per model and `gradient(out, y)` like `out`.
+
+    Every method takes ``xp=``, the array namespace of `out` and `y` (NumPy by
+    default; see `mlplab.backend`), and uses only the array API standard.
+    """
 
     name = "loss"
     logits_of: str | None = None
     reduction = "mean"  # "sum" when the value adds up over samples instead
 
-    def value(self, out: np.ndarray, y: np.ndarray) -> np.ndarray:
+    def value(self, out: Any, y: Any, xp: Any = np) -> Any:
         raise NotImplementedError
 
-    def gradient(self, out: np.ndarray, y: np.ndarray) -> np.ndarray:
+    def gradient(self, out: Any, y: Any, xp: Any = np) -> Any:
         raise NotImplementedError
 
-    def value_and_gradient(self, out: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def value_and_gradient(self, out: Any, y: Any, xp: Any = np) -> tuple[Any, Any]:
         """Both at once (training needs both every step; subclasses share work)."""
-        return self.value(out, y), self.gradient(out, y)
+        return self.value(out, y, xp), self.gradient(out, y, xp)
 
-    def value_from_logits(self, z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    def value_from_logits(self, z: Any, y: Any, xp: Any = np) -> Any:
         """The loss of `activation(z)`, computed stably from the logits z."""
         raise NotImplementedError
 
-    def gradient_from_logits(self, z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    def gradient_from_logits(self, z: Any, y: Any, xp: Any = np) -> Any:
         raise NotImplementedError
 
-    def value_and_gradient_from_logits(self, z: np.ndarray, y: np.ndarray
-                                       ) -> tuple[np.ndarray, np.ndarray]:
-        return self.value_from_logits(z, y), self.gradient_from_logits(z, y)
+    def value_and_gradient_from_logits(self, z: Any, y: Any, xp: Any = np) -> tuple[Any, Any]:
+        return self.value_from_logits(z, y, xp), self.gradient_from_logits(z, y, xp)
+
+    def get_config(self) -> dict[str, Any]:
+        """The loss as plain data: its registry name (see `loss_from_config`)."""
+        return {"name": self.name}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Loss:
+        return cls(**{k: v for k, v in config.items() if k != "name"})
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -77,15 +96,15 @@ class Delta(Loss):
     name = "delta"
     reduction = "sum"
 
-    def value(self, out: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return 0.5 * _sum_of_squares(out - y)
+    def value(self, out: Any, y: Any, xp: Any = np) -> Any:
+        return 0.5 * _sum_of_squares(out - y, xp)
 
-    def gradient(self, out: np.ndarray, y: np.ndarray) -> np.ndarray:
+    def gradient(self, out: Any, y: Any, xp: Any = np) -> Any:
         return out - y  # how much did we miss?
 
-    def value_and_gradient(self, out: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def value_and_gradient(self, out: Any, y: Any, xp: Any = np) -> tuple[Any, Any]:
         error = out - y
-        return 0.5 * (np.vdot(error, error) if error.ndim == 2 else _total(error * error)), error
+        return 0.5 * _sum_of_squares(error, xp), error
 
 
 class MeanSquaredError(Loss):
@@ -93,10 +112,10 @@ class MeanSquaredError(Loss):
 
     name = "mse"
 
-    def value(self, out: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return _sum_of_squares(out - y) / _count(out)
+    def value(self, out: Any, y: Any, xp: Any = np) -> Any:
+        return _sum_of_squares(out - y, xp) / _count(out)
 
-    def gradient(self, out: np.ndarray, y: np.ndarray) -> np.ndarray:
+    def gradient(self, out: Any, y: Any, xp: Any = np) -> Any:
         return (2 / _count(out)) * (out - y)
 
 
@@ -105,11 +124,11 @@ class MeanAbsoluteError(Loss):
 
     name = "mae"
 
-    def value(self, out: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return _total(np.abs(out - y)) / _count(out)
+    def value(self, out: Any, y: Any, xp: Any = np) -> Any:
+        return _total(xp.abs(out - y), xp) / _count(out)
 
-    def gradient(self, out: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return np.sign(out - y) / _count(out)
+    def gradient(self, out: Any, y: Any, xp: Any = np) -> Any:
+        return xp.sign(out - y) / _count(out)
 
 
 class BinaryCrossEntropy(Loss):
@@ -124,21 +143,21 @@ class BinaryCrossEntropy(Loss):
     logits_of = "sigmoid"
     eps = 1e-12
 
-    def value(self, out: np.ndarray, y: np.ndarray) -> np.ndarray:
-        p = np.clip(out, self.eps, 1 - self.eps)
-        return -_total(y * np.log(p) + (1 - y) * np.log1p(-p)) / _count(out)
+    def value(self, out: Any, y: Any, xp: Any = np) -> Any:
+        p = xp.clip(out, self.eps, 1 - self.eps)
+        return -_total(y * xp.log(p) + (1 - y) * xp.log1p(-p), xp) / _count(out)
 
-    def gradient(self, out: np.ndarray, y: np.ndarray) -> np.ndarray:
-        p = np.clip(out, self.eps, 1 - self.eps)
+    def gradient(self, out: Any, y: Any, xp: Any = np) -> Any:
+        p = xp.clip(out, self.eps, 1 - self.eps)
         return (p - y) / (p * (1 - p)) / _count(out)
 
-    def value_from_logits(self, z: np.ndarray, y: np.ndarray) -> np.ndarray:
-        per_element = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
-        return _total(per_element) / _count(z)
+    def value_from_logits(self, z: Any, y: Any, xp: Any = np) -> Any:
+        per_element = xp.maximum(z, 0.0) - z * y + xp.log1p(xp.exp(-xp.abs(z)))
+        return _total(per_element, xp) / _count(z)
 
-    def gradient_from_logits(self, z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    def gradient_from_logits(self, z: Any, y: Any, xp: Any = np) -> Any:
         with np.errstate(over="ignore"):
-            return (sigmoid(z) - y) / _count(z)
+            return (sigmoid(z, xp) - y) / _count(z)
 
 
 class SoftmaxCrossEntropy(Loss):
@@ -152,36 +171,35 @@ class SoftmaxCrossEntropy(Loss):
     name = "softmax_crossentropy"
     logits_of = "softmax"
 
-    def value(self, out: np.ndarray, y: np.ndarray) -> np.ndarray:
-        shift = out.max(axis=-1, keepdims=True)
-        log_norm = np.log(np.exp(out - shift).sum(axis=-1, keepdims=True)) + shift
-        return _total(y * (log_norm - out)) / out.shape[-2]
+    def value(self, out: Any, y: Any, xp: Any = np) -> Any:
+        shift = xp.max(out, axis=-1, keepdims=True)
+        log_norm = xp.log(xp.sum(xp.exp(out - shift), axis=-1, keepdims=True)) + shift
+        return _total(y * (log_norm - out), xp) / out.shape[-2]
 
-    def gradient(self, out: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return (softmax(out) - y) / out.shape[-2]
+    def gradient(self, out: Any, y: Any, xp: Any = np) -> Any:
+        return (softmax(out, xp) - y) / out.shape[-2]
 
     value_from_logits = value
     gradient_from_logits = gradient
 
 
-LOSSES: dict[str, type[Loss]] = {
-    cls.name: cls
-    for cls in (Delta, MeanSquaredError, MeanAbsoluteError, BinaryCrossEntropy,
-                SoftmaxCrossEntropy)
-}
-ALIASES = {
-    "half_sse": "delta",
-    "mean_squared_error": "mse",
-    "mean_absolute_error": "mae",
-    "bce": "binary_crossentropy",
-    "crossentropy": "softmax_crossentropy",
-    "categorical_crossentropy": "softmax_crossentropy",
-}
+LOSSES = Registry("loss")
+LOSSES.add("delta", Delta, aliases=["half_sse"], task="regression")
+LOSSES.add("mse", MeanSquaredError, aliases=["mean_squared_error"], task="regression")
+LOSSES.add("mae", MeanAbsoluteError, aliases=["mean_absolute_error"], task="regression")
+LOSSES.add("binary_crossentropy", BinaryCrossEntropy, aliases=["bce"], task="classification")
+LOSSES.add("softmax_crossentropy", SoftmaxCrossEntropy,
+           aliases=["crossentropy", "categorical_crossentropy"], task="classification")
 
 
 def get_loss(loss: str | Loss, *, owner: str = "fit") -> Loss:
-    """A Loss instance from a name (see LOSSES and ALIASES) or an instance."""
+    """A Loss instance from a name or alias (see LOSSES) or an instance."""
     if isinstance(loss, Loss):
         return loss
-    name = ALIASES.get(loss, loss) if isinstance(loss, str) else loss
-    return LOSSES[check_choice("loss", owner, name, LOSSES)]()
+    return LOSSES.lookup(loss, owner=owner, parameter="loss")()
+
+
+def loss_from_config(config: dict[str, Any]) -> Loss:
+    """A Loss rebuilt from its `get_config()`."""
+    name = config.get("name") if isinstance(config, dict) else None
+    return LOSSES.lookup(name, owner="loss_from_config", parameter="name").from_config(config)

@@ -5,6 +5,13 @@ in arrays with a leading axis of length K (``W: (K, n_in, n_out)``). Give
 ``seed`` a list of K seeds and each member is initialized exactly as a single
 model with that seed would be, so training the population gives the same
 numbers as K separate runs.
+
+A model computes with one array backend (`mlplab.backend`): NumPy by default,
+CuPy for NVIDIA GPUs, or any namespace of the array API standard. ``backend=None``
+follows the arrays given to the first `fit` or `predict`; ``model.to(name)``
+moves a model, and ``model.to_numpy()`` brings it back. Initial weights are
+drawn on the host with NumPy and then moved, so a seed gives the same
+weights on every backend.
 """
 
 from __future__ import annotations
@@ -15,8 +22,9 @@ from typing import Any
 import numpy as np
 
 from mlplab._checks import as_float_array, check_choice, check_int, invalid
-from mlplab.activations import get_activation
-from mlplab.initializers import Initializer, get_initializer, rng_for
+from mlplab.activations import ACTIVATIONS, canonical_activation
+from mlplab.backend import NUMPY, Backend, backend_of, get_backend, to_numpy
+from mlplab.initializers import Initializer, get_initializer, initializer_name, rng_for
 from mlplab.layers import Activation, Dense, Layer, layer_from_config
 from mlplab.params import ParamList
 
@@ -28,12 +36,15 @@ class Sequential:
 
     seed: None, an int, a numpy Generator, or a list of those for a population.
     init: the default weight initializer for Dense layers that name none.
+    backend: None (follow the first arrays given to fit or predict), "numpy",
+    "cupy", "array_api_strict", an array namespace or a `Backend`.
     Trainable arrays are `params`; non-trainable state that training updates
     (BatchNorm's running averages) is `buffers`, also per population member.
     """
 
     def __init__(self, layers: Sequence[Layer], *, seed: Any = None,
-                 init: str | Initializer = "glorot_uniform", dtype: str = "float64") -> None:
+                 init: str | Initializer = "glorot_uniform", dtype: str = "float64",
+                 backend: Any = None) -> None:
         if not layers or not all(isinstance(layer, Layer) for layer in layers):
             raise invalid("layers", type(self).__name__, "a non-empty list of Layer objects",
                           layers)
@@ -47,7 +58,11 @@ class Sequential:
         self.init = init
         self.dtype = dtype_name(dtype, type(self).__name__)
         self.seed = seed
+        self.backend: Backend = NUMPY
+        self._follows_data = backend is None
         self._initialize(seed, get_initializer(init, owner=type(self).__name__))
+        if backend is not None:
+            self.to(get_backend(backend, owner=type(self).__name__))
 
     def _initialize(self, seed: Any, init: Initializer) -> None:
         seeds = seed if isinstance(seed, list | tuple) else [seed]
@@ -62,29 +77,70 @@ class Sequential:
         self.population: tuple[int, ...] = (len(seeds),) if isinstance(seed, list | tuple) else ()
         for i, layer in enumerate(self.layers):
             layer.set_population(self.population)
+            layer.set_backend(self.backend)
             layer.params = self._stack([m[i][0] for m in members])
             layer.buffers = self._stack([m[i][1] for m in members])
             layer.grads = []
 
-    def _stack(self, members: list[list[np.ndarray]]) -> list[np.ndarray]:
+    def _stack(self, members: list[list[np.ndarray]]) -> list[Any]:
         """Each member's j-th array stacked along the population axis (if any), j by j."""
-        return [np.array(np.stack(arrays) if self.population else arrays[0], dtype=self.dtype)
+        return [self.backend.asarray(np.array(np.stack(arrays) if self.population
+                                              else arrays[0], dtype=self.dtype))
                 for arrays in zip(*members, strict=True)]
+
+    @property
+    def xp(self) -> Any:
+        """The array namespace the model computes with (see `mlplab.backend`)."""
+        return self.backend.xp
+
+    def to(self, backend: Any) -> Sequential:
+        """Move weights and buffers to `backend` (a name, namespace or Backend); returns self."""
+        backend = get_backend(backend, owner=f"{type(self).__name__}.to")
+        self._follows_data = False
+        if backend == self.backend:
+            return self
+        for layer in self.layers:
+            layer.params = [backend.asarray(p) for p in layer.params]
+            layer.buffers = [backend.asarray(b) for b in layer.buffers]
+            layer.grads = []
+            layer.set_backend(backend)
+        self.backend = backend
+        return self
+
+    def to_numpy(self) -> Sequential:
+        """Move the model back to NumPy (the host); returns self."""
+        return self.to(NUMPY)
+
+    def follow(self, data: Any) -> None:
+        """With ``backend=None``, adopt the backend of the first data seen (once)."""
+        if self._follows_data:
+            self.to(backend_of(data))
 
     @property
     def params(self) -> ParamList:
         """Every parameter array, layer by layer (updated in place by training)."""
-        return ParamList((p for layer in self.layers for p in layer.params), self.population)
+        return ParamList((p for layer in self.layers for p in layer.params), self.population,
+                         self.backend)
 
     @property
-    def buffers(self) -> list[np.ndarray]:
+    def buffers(self) -> list[Any]:
         """Every non-trainable state array (BatchNorm's running averages), layer by layer."""
         return [b for layer in self.layers for b in layer.buffers]
 
-    def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
-        """Run every layer; x: (n_samples, n_inputs) -> (*population, n_samples, n_outputs)."""
-        for layer in self.layers:
-            x = layer.forward(x, training=training)
+    def forward(self, x: Any, *, training: bool = False, rngs: Sequence[Any] | None = None
+                ) -> Any:
+        """Run every layer; x: (n_samples, n_inputs) -> (*population, n_samples, n_outputs).
+
+        rngs: one random stream per layer (None for layers that draw nothing), as
+        `mlplab.streams.RandomStreams.per_layer` gives; None lets random layers
+        use streams of their own.
+        """
+        if rngs is None:
+            for layer in self.layers:
+                x = layer.forward(x, training=training)
+            return x
+        for layer, rng in zip(self.layers, rngs, strict=True):
+            x = layer.forward(x, training=training, rng=rng)
         return x
 
     def backward(self, grad: np.ndarray, *, skip_last: bool = False) -> list[np.ndarray]:
@@ -97,15 +153,19 @@ class Sequential:
             grad = layer.backward(grad, need_input_grad)
         return [g for layer in self._trainable for g in layer.grads]
 
-    def predict(self, X: Any) -> np.ndarray:
-        """Outputs for X: (n_samples, n_inputs) -> (*population, n_samples, n_outputs)."""
+    def predict(self, X: Any) -> Any:
+        """Outputs for X: (n_samples, n_inputs) -> (*population, n_samples, n_outputs).
+
+        The outputs are arrays of the model's backend (`to_numpy` brings them home).
+        """
         X = self.check_input(X, "X", "predict")
-        with np.errstate(over="ignore"):  # the sigmoid's exp overflows harmlessly
+        with self.backend.errstate(over="ignore"):  # the sigmoid's exp overflows harmlessly
             return self.forward(X)
 
-    def check_input(self, X: Any, name: str, owner: str) -> np.ndarray:
-        """X as a finite 2-D array of the model's dtype with n_inputs columns."""
-        X = as_float_array(name, owner, X, ndim=(1, 2), dtype=self.dtype)
+    def check_input(self, X: Any, name: str, owner: str) -> Any:
+        """X as a finite 2-D array of the model's dtype and backend, with n_inputs columns."""
+        self.follow(X)
+        X = as_float_array(name, owner, X, ndim=(1, 2), dtype=self.dtype, backend=self.backend)
         if X.ndim == 1:
             X = X[:, None] if self.n_inputs == 1 else X[None, :]
         if X.shape[1] != self.n_inputs:
@@ -113,41 +173,49 @@ class Sequential:
                           "inputs)", f"shape {X.shape}", raw=True)
         return X
 
-    def fit(self, X: Any, y: Any, **kwargs: Any) -> Any:
-        """Train in place; see `mlplab.fit` for the arguments. Returns a History."""
-        from mlplab.train import fit  # train builds on models, not the other way round
-
-        return fit(self, X, y, **kwargs)
-
-    def get_weights(self) -> list[np.ndarray]:
+    def get_weights(self) -> list[Any]:
         """Copies of every parameter array, in the order of `params`."""
-        return [p.copy() for p in self.params]
+        return [self.xp.asarray(p, copy=True) for p in self.params]
 
     def set_weights(self, weights: Sequence[np.ndarray]) -> None:
         """Overwrite the parameters in place from arrays shaped like `params`."""
         _assign(self.params, weights, "weights", "set_weights")
 
-    def get_buffers(self) -> list[np.ndarray]:
+    def get_buffers(self) -> list[Any]:
         """Copies of every buffer array, in the order of `buffers`."""
-        return [b.copy() for b in self.buffers]
+        return [self.xp.asarray(b, copy=True) for b in self.buffers]
 
-    def set_buffers(self, buffers: Sequence[np.ndarray]) -> None:
+    def set_buffers(self, buffers: Sequence[Any]) -> None:
         """Overwrite the buffers in place from arrays shaped like `buffers`."""
         _assign(self.buffers, buffers, "buffers", "set_buffers")
+
+    def _base_config(self) -> dict[str, Any]:
+        """Initializer, dtype, population and seed: what every model's config records.
+
+        The seed is written when it is plain data (None, an int, a list of ints);
+        a Generator cannot be, so the key is left out and a model rebuilt from
+        the config draws fresh weights (a model file overwrites them anyway).
+        """
+        owner = type(self).__name__
+        config: dict[str, Any] = {"init": initializer_name(self.init, owner),
+                                  "dtype": self.dtype, "population": list(self.population)}
+        if _plain_seed(self.seed):
+            config["seed"] = (None if self.seed is None else int(self.seed)
+                              if not isinstance(self.seed, list | tuple)
+                              else [None if s is None else int(s) for s in self.seed])
+        return config
 
     def get_config(self) -> dict[str, Any]:
         """The architecture as plain data (no weights); see `from_config`."""
         return {"class": "Sequential", "layers": [layer.get_config() for layer in self.layers],
-                "init": self.init if isinstance(self.init, str) else "glorot_uniform",
-                "dtype": self.dtype, "population": list(self.population)}
+                **self._base_config()}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Sequential:
         """A freshly initialized model with the architecture in `config`."""
         layers = [layer_from_config(c) for c in config["layers"]]
-        seed = list(range(config["population"][0])) if config.get("population") else None
         return Sequential(layers, init=config.get("init", "glorot_uniform"),
-                          dtype=config.get("dtype", "float64"), seed=seed)
+                          dtype=config.get("dtype", "float64"), seed=_config_seed(config))
 
     def __repr__(self) -> str:
         inner = ",\n  ".join(repr(layer) for layer in self.layers)
@@ -168,49 +236,61 @@ class MLP(Sequential):
     def __init__(self, sizes: Sequence[int], *, activation: str = "relu",
                  output_activation: str = "linear", bias: bool = True,
                  init: str | Initializer = "auto", seed: Any = None,
-                 dtype: str = "float64") -> None:
+                 dtype: str = "float64", backend: Any = None) -> None:
         if isinstance(sizes, str | bytes) or not isinstance(sizes, Sequence) or len(sizes) < 2:
             raise invalid("sizes", "MLP", "a list of at least two layer sizes "
                           "[n_inputs, ..., n_outputs]", sizes)
         self.sizes = [check_int("sizes", "MLP", n, low=1) for n in sizes]
-        get_activation(activation, owner="MLP")
-        get_activation(output_activation, owner="MLP", parameter="output_activation")
+        activation = canonical_activation(activation, owner="MLP")
+        output_activation = canonical_activation(output_activation, owner="MLP",
+                                                 parameter="output_activation")
         self.activation, self.output_activation, self.bias = activation, output_activation, bias
-        if init == "auto":
-            init = "he_uniform" if activation in ("relu", "leaky_relu") else "glorot_uniform"
+        if init == "auto":  # the hidden activation's own preference (He for the ReLU family)
+            init = ACTIVATIONS.fact(activation, "init")
         layers: list[Layer] = []
         for i, (n_in, n_out) in enumerate(zip(self.sizes, self.sizes[1:], strict=False)):
             last = i == len(self.sizes) - 2
             layers += [Dense(n_in, n_out, bias=bias),
                        Activation(output_activation if last else activation)]
-        super().__init__(layers, seed=seed, init=init, dtype=dtype)
+        super().__init__(layers, seed=seed, init=init, dtype=dtype, backend=backend)
 
     def get_config(self) -> dict[str, Any]:
         return {"class": "MLP", "sizes": self.sizes, "activation": self.activation,
                 "output_activation": self.output_activation, "bias": self.bias,
-                "init": self.init if isinstance(self.init, str) else "glorot_uniform",
-                "dtype": self.dtype, "population": list(self.population)}
+                **self._base_config()}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> MLP:
-        config = dict(config)
-        config.pop("class", None)
-        population = config.pop("population", [])
-        seed = list(range(population[0])) if population else None
-        return MLP(**config, seed=seed)
+        keys = ("sizes", "activation", "output_activation", "bias", "init", "dtype")
+        return MLP(**{k: config[k] for k in keys if k in config}, seed=_config_seed(config))
 
 
-def _assign(targets: list[np.ndarray], values: Sequence[np.ndarray], name: str,
-            owner: str) -> None:
+def _plain_seed(seed: Any) -> bool:
+    """Whether `seed` can be written into a config: None, an int, or a list of those."""
+    seeds = seed if isinstance(seed, list | tuple) else [seed]
+    return all(s is None or (isinstance(s, int | np.integer) and not isinstance(s, bool))
+               for s in seeds)
+
+
+def _config_seed(config: dict[str, Any]) -> Any:
+    """The seed a config records; a population without one gets fresh entropy per member."""
+    if "seed" in config:
+        return config["seed"]
+    population = config.get("population") or []
+    return [None] * population[0] if population else None
+
+
+def _assign(targets: list[Any], values: Sequence[Any], name: str, owner: str) -> None:
     """Copy `values` into `targets` in place, after checking their count and shapes."""
     if len(values) != len(targets):
         raise invalid(name, owner, f"a list of {len(targets)} arrays", f"{len(values)} arrays",
                       raw=True)
+    backend = backend_of(*targets) if targets else NUMPY
     for i, (target, value) in enumerate(zip(targets, values, strict=True)):
-        value = np.asarray(value)
-        if value.shape != target.shape:
-            raise invalid(f"{name}[{i}]", owner, f"shape {target.shape}", f"shape {value.shape}",
-                          raw=True)
+        value = backend.asarray(value) if not backend.is_numpy else np.asarray(to_numpy(value))
+        if tuple(value.shape) != tuple(target.shape):
+            raise invalid(f"{name}[{i}]", owner, f"shape {tuple(target.shape)}",
+                          f"shape {tuple(value.shape)}", raw=True)
         target[...] = value
 
 

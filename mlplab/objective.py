@@ -16,6 +16,7 @@ import numpy as np
 
 from mlplab._checks import as_float_array, invalid
 from mlplab.activations import ACTIVATIONS
+from mlplab.backend import to_numpy
 from mlplab.layers import Activation
 from mlplab.losses import Loss, SoftmaxCrossEntropy
 from mlplab.metrics import Metric, get_metric, metric_name
@@ -31,11 +32,15 @@ def fuses_last_layer(model: Any, loss: Loss) -> bool:
 class Objective:
     """The loss of `model` on (X, y), and its gradients, at the model's current weights.
 
-    X: (n_samples, n_inputs); y: (n_samples, n_outputs), already checked.
+    X: (n_samples, n_inputs); y: (n_samples, n_outputs), already checked and on
+    the model's backend. ``rngs`` are the random streams handed to the model's
+    layers on every training pass (see `mlplab.streams`), None until a run sets them.
     """
 
-    def __init__(self, model: Any, loss: Loss, X: np.ndarray, y: np.ndarray) -> None:
+    def __init__(self, model: Any, loss: Loss, X: Any, y: Any) -> None:
         self.model, self.loss, self.X, self.y = model, loss, X, y
+        self.xp = model.backend.xp
+        self.rngs: Any = None
         self.fused = fuses_last_layer(model, loss)
         self._value_and_gradient = (loss.value_and_gradient_from_logits if self.fused
                                     else loss.value_and_gradient)
@@ -45,29 +50,30 @@ class Objective:
         self.sample_weights: np.ndarray | None = None
         self.output_gradient: np.ndarray | None = None
 
-    def gradients(self, xb: np.ndarray, yb: np.ndarray, *, training: bool = True
-                  ) -> tuple[np.ndarray, Any, list[np.ndarray]]:
+    def gradients(self, xb: Any, yb: Any, *, training: bool = True
+                  ) -> tuple[Any, Any, list[Any]]:
         """(outputs, loss per model, gradients in `params` order) on one batch."""
         model = self.model
-        out = model.forward(xb, training=training)
-        value, grad = self._value_and_gradient(model.layers[-1].input if self.fused else out, yb)
+        out = model.forward(xb, training=training, rngs=self.rngs)
+        value, grad = self._value_and_gradient(model.layers[-1].input if self.fused else out, yb,
+                                               self.xp)
         if self.sample_weights is not None:
             self.output_gradient = grad
             grad = grad * self.sample_weights
         return out, value, model.backward(grad, skip_last=self.fused)
 
-    def value_and_grads(self) -> tuple[Any, list[np.ndarray]]:
+    def value_and_grads(self) -> tuple[Any, list[Any]]:
         """Loss per model and gradients on the whole data set."""
         _, value, grads = self.gradients(self.X, self.y)
         return value, grads
 
     def value(self, *, training: bool = False) -> Any:
         """Loss per model on the whole data set (no gradients)."""
-        out = self.model.forward(self.X, training=training)
-        return self._value(self.model.layers[-1].input if self.fused else out, self.y)
+        out = self.model.forward(self.X, training=training, rngs=self.rngs)
+        return self._value(self.model.layers[-1].input if self.fused else out, self.y, self.xp)
 
 
-def evaluate(model: Any, X: np.ndarray, y: np.ndarray, loss: Loss,
+def evaluate(model: Any, X: Any, y: Any, loss: Loss,
              metrics: Sequence[str | Metric] = ()) -> dict[str, Any]:
     """Loss and metrics of `model` on checked (X, y), in predict mode (no dropout, running stats).
 
@@ -75,8 +81,9 @@ def evaluate(model: Any, X: np.ndarray, y: np.ndarray, loss: Loss,
     """
     out = model.forward(X, training=False)
     fused = fuses_last_layer(model, loss)
-    value = (loss.value_from_logits(model.layers[-1].input, y) if fused
-             else loss.value(out, y))
+    xp = model.backend.xp
+    value = (loss.value_from_logits(model.layers[-1].input, y, xp) if fused
+             else loss.value(out, y, xp))
     results = {"loss": value}
     for metric in metrics:
         results[metric_name(metric)] = get_metric(metric)(out, y)
@@ -84,23 +91,24 @@ def evaluate(model: Any, X: np.ndarray, y: np.ndarray, loss: Loss,
 
 
 def check_targets(model: Any, y: Any, n_samples: int, loss: Loss, owner: str, *,
-                  name: str = "y") -> np.ndarray:
-    """Targets as (n_samples, n_outputs) in the model's dtype, checked against the model.
+                  name: str = "y") -> Any:
+    """Targets as (n_samples, n_outputs) in the model's dtype and backend, checked against it.
 
     Integer class labels (n_samples,) become one-hot rows for softmax cross-entropy.
     """
-    y = as_float_array(name, owner, y, ndim=(1, 2), dtype=model.dtype)
+    y = as_float_array(name, owner, y, ndim=(1, 2), dtype=model.dtype, backend=model.backend)
     if y.shape[0] != n_samples:
         raise invalid(name, owner, f"{n_samples} rows, one per row of X",
                       f"{y.shape[0]} rows", raw=True)
     n_out = model.n_outputs
     if y.ndim == 1 and isinstance(loss, SoftmaxCrossEntropy) and n_out > 1:
-        return _one_hot(y, n_out, model.dtype, name, owner)
+        one_hot = _one_hot(to_numpy(y), n_out, model.dtype, name, owner)
+        return model.backend.asarray(one_hot)
     if y.ndim == 1:
         y = y[:, None]
     if y.shape[1] != n_out:
         raise invalid(name, owner, f"an array with {_plural(n_out, 'column')}, one per model "
-                      "output", f"shape {y.shape}", raw=True)
+                      "output", f"shape {tuple(y.shape)}", raw=True)
     return y
 
 

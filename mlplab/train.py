@@ -14,10 +14,11 @@ from typing import Any
 import numpy as np
 
 from mlplab._checks import check_int, invalid
+from mlplab.backend import to_numpy
 from mlplab.batches import Batches
 from mlplab.callbacks import Callback, DivergenceError, DivergenceGuard, ProgressBar, overrides
 from mlplab.callbacks.validation import Validation
-from mlplab.checkpoint import random_streams, resume
+from mlplab.checkpoint import resume
 from mlplab.data.splitting import train_test_split
 from mlplab.history import History
 from mlplab.losses import Loss, get_loss
@@ -27,6 +28,7 @@ from mlplab.optim import GradientTransformation, apply_updates, get_optimizer, s
 from mlplab.optim.solver import Solver
 from mlplab.sampling import AdaptiveSampling
 from mlplab.state import TrainingState
+from mlplab.streams import RandomStreams
 
 
 class TrainStep:
@@ -64,10 +66,13 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss = "mse",
 
     X: (n_samples, n_inputs); y: (n_samples, n_outputs), (n_samples,) for one
     output, or integer class labels (n_samples,) with softmax cross-entropy.
-    Give exactly one of `epochs` (passes over the data) or `iterations`
-    (steps). batch_size None is full batch; `seed` drives shuffling and the
-    validation split. optimizer: a transformation such as ``sgd(alpha)``, a
-    solver such as ``lbfgs()``, or a name; default sgd(0.01).
+    Arrays of any backend are accepted and moved once to the model's (a model
+    with ``backend=None`` adopts X's). Give exactly one of `epochs` (passes
+    over the data) or `iterations` (steps). batch_size None is full batch;
+    `seed` is the root of every random stream of the run: shuffling, the
+    validation split and dropout masks (see `mlplab.streams`).
+    optimizer: a transformation such as ``sgd(alpha)``, a solver such as
+    ``lbfgs()``, or a name; default sgd(0.01).
     metrics: names or functions recorded per epoch beside the loss.
     validation_data (X_val, y_val), or validation_split, a fraction of the rows
     held out (shuffled; stratified by class for cross-entropy losses): its
@@ -92,7 +97,7 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss = "mse",
     try:
         # The sigmoid's exp overflows harmlessly; NaNs from a diverging run are the guard's to
         # report, in one clear error instead of a trail of warnings.
-        with np.errstate(over="ignore", invalid="ignore" if guard else "warn"):
+        with model.backend.errstate(over="ignore", invalid="ignore" if guard else "warn"):
             if isinstance(optimizer, Solver):
                 _solve(objective, optimizer, epochs, iterations, batch_size, callbacks, history)
             else:
@@ -100,7 +105,7 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss = "mse",
                 if isinstance(batches, Callback):  # an adaptive sampler learns after each step
                     callbacks.append(batches)
                 _train(objective, optimizer, batches, epochs, iterations, metrics, callbacks,
-                       history, resume_from)
+                       history, resume_from, seed)
     except DivergenceError as error:
         error.history = history
         raise
@@ -111,7 +116,8 @@ def _batches(objective: Objective, batch_size: Any, shuffle: bool, seed: Any,
              sampler: Any) -> Batches:
     """Uniform batches, or an adaptive sampler's."""
     if sampler is None:
-        return Batches(objective.X, objective.y, batch_size, shuffle=shuffle, seed=seed)
+        return Batches(objective.X, objective.y, batch_size, shuffle=shuffle, seed=seed,
+                       backend=objective.model.backend)
     if sampler == "aw-sgd":
         sampler = AdaptiveSampling()
     if not isinstance(sampler, AdaptiveSampling):
@@ -121,16 +127,17 @@ def _batches(objective: Objective, batch_size: Any, shuffle: bool, seed: Any,
 
 def _train(objective: Objective, optimizer: GradientTransformation, batches: Batches,
            epochs: Any, iterations: Any, metrics: Sequence[str | Metric],
-           callbacks: list[Callback], history: History, resume_from: Any) -> None:
+           callbacks: list[Callback], history: History, resume_from: Any, seed: Any) -> None:
     """The gradient-step loop, set up: step, state and epoch bookkeeping."""
     model, loss = objective.model, objective.loss
     n_epochs, max_steps = _duration(epochs, iterations, batches.per_epoch)
     hooks = Hooks(callbacks)
     state = TrainingState(model, optimizer.init(model.params), history, epochs=n_epochs,
                           max_steps=max_steps)
-    state.random_streams = random_streams(model, batches)
+    state.random_streams = RandomStreams(model, seed, batches=batches.rng)
+    objective.rngs = state.random_streams.per_layer
     if resume_from is not None:
-        resume(resume_from, state, state.random_streams, optimizer)
+        resume(resume_from, state, optimizer)
     meter = EpochMeter(history, metrics, summed=loss.reduction == "sum", n=batches.n,
                        single_batch=batches.per_epoch == 1)
     try:
@@ -167,8 +174,8 @@ def _solve(objective: Objective, solver: Solver, epochs: Any, iterations: Any,
     hooks.call("on_train_end", state)
 
 
-def _validation(model: Any, X: np.ndarray, y: np.ndarray, loss: Loss, data: Any,
-                split: Any, seed: Any) -> tuple[np.ndarray, np.ndarray, Any]:
+def _validation(model: Any, X: Any, y: Any, loss: Loss, data: Any,
+                split: Any, seed: Any) -> tuple[Any, Any, Any]:
     """(X_train, y_train, (X_val, y_val) or None) from validation_data or validation_split."""
     if data is not None and split is not None:
         raise invalid("validation_data", "fit", "given alone, not with validation_split",
@@ -183,9 +190,10 @@ def _validation(model: Any, X: np.ndarray, y: np.ndarray, loss: Loss, data: Any,
         return X, y, None
     if not isinstance(split, float) or not 0 < split < 1:
         raise invalid("validation_split", "fit", "a float in the range (0, 1)", split)
-    parts = train_test_split(X, y, test_size=split, seed=seed,
+    parts = train_test_split(to_numpy(X), to_numpy(y), test_size=split, seed=seed,
                              stratify=loss.logits_of is not None)  # classes: stratified
-    return parts.X_train, parts.y_train, (parts.X_test, parts.y_test)
+    move = model.backend.asarray  # split on the host, moved back once
+    return move(parts.X_train), move(parts.y_train), (move(parts.X_test), move(parts.y_test))
 
 
 def _with_builtin_callbacks(callbacks: Sequence[Callback], validation: Any, loss: Loss,

@@ -254,7 +254,7 @@ def test_pickling_a_trained_model_leaves_out_the_last_batch():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(500, 20))
     net = MLP([20, 32, 2], output_activation="softmax", seed=0)
-    net.fit(X, (X[:, 0] > 0).astype(int), loss="softmax_crossentropy", epochs=1)
+    mlplab.fit(net, X, (X[:, 0] > 0).astype(int), loss="softmax_crossentropy", epochs=1)
     blob = pickle.dumps(net)
     assert len(blob) < 4 * sum(p.nbytes for p in net.params) + 20000
     again = pickle.loads(blob)

@@ -35,4 +35,4 @@ class Checkpoint(Callback):
 
     def save(self, state: TrainingState) -> None:
         """Write the run as it stands (at an epoch end) now."""
-        save_checkpoint(self.path, state, state.random_streams)
+        save_checkpoint(self.path, state)

@@ -23,10 +23,7 @@ LAYERS: dict[str, type[Layer]] = {"Dense": Dense, "Activation": Activation,
 
 def layer_from_config(config: dict[str, Any]) -> Layer:
     """Rebuild a layer (without weights) from its `get_config()`."""
-    config = dict(config)
-    kind = config.pop("type", None)
+    kind = config.get("type") if isinstance(config, dict) else None
     if kind not in LAYERS:
         raise invalid("type", "layer_from_config", f"one of {sorted(LAYERS)}", kind)
-    if kind == "Activation":
-        return Activation(config.pop("name"), **config)
-    return LAYERS[kind](**config)
+    return LAYERS[kind].from_config(config)

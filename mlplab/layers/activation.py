@@ -5,9 +5,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-import numpy as np
-
-from mlplab.activations import get_activation
+from mlplab.activations import canonical_activation, get_activation
 from mlplab.layers.base import Layer
 
 
@@ -21,21 +19,26 @@ class Activation(Layer):
     def __init__(self, name: str, **kwargs: Any) -> None:
         super().__init__()
         self.fn = get_activation(name)
-        self.name = name
+        self.name = canonical_activation(name)
         self.kwargs = kwargs
-        self._forward = _bind(self.fn.forward, kwargs)
-        self._derivative = _bind(self.fn.derivative, kwargs)
         self._keep_input = self.fn.takes == "input"
+        self.set_backend(self.backend)
 
-    def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
+    def set_backend(self, backend: Any) -> None:
+        super().set_backend(backend)
+        self._forward = _bind(self.fn.forward, backend, self.kwargs)
+        self._derivative = _bind(self.fn.derivative, backend, self.kwargs)
+        self._vjp = _bind(self.fn.vjp, backend, {})
+
+    def forward(self, x: Any, *, training: bool = False, rng: Any = None) -> Any:
         self.input = x  # the logits, for a loss fused with this activation
         self.output = out = self._forward(x)
         self._saved = x if self._keep_input else out
         return out
 
-    def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+    def backward(self, grad: Any, need_input_grad: bool = True) -> Any:
         if self._derivative is None:
-            return self.fn.vjp(grad, self.output)
+            return self._vjp(grad, self.output)
         slope = self._derivative(self._saved)
         slope *= grad  # in place: the derivative returned a fresh array
         return slope
@@ -43,6 +46,14 @@ class Activation(Layer):
     def get_config(self) -> dict[str, Any]:
         return {"type": "Activation", "name": self.name, **self.kwargs}
 
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Activation:
+        config = {k: v for k, v in config.items() if k != "type"}
+        return cls(config.pop("name"), **config)
 
-def _bind(fn: Any, kwargs: dict[str, Any]) -> Any:
-    return partial(fn, **kwargs) if kwargs and fn is not None else fn
+
+def _bind(fn: Any, backend: Any, kwargs: dict[str, Any]) -> Any:
+    """`fn` with the namespace and options bound (NumPy is every function's default)."""
+    if fn is None or (backend.is_numpy and not kwargs):  # a partial costs ~0.3 us a call
+        return fn
+    return partial(fn, xp=backend.xp, **kwargs)

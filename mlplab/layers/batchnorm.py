@@ -45,25 +45,26 @@ class BatchNorm(Layer):
     def init_buffers(self) -> list[np.ndarray]:
         return [np.zeros(self.n_features), np.ones(self.n_features)]
 
-    def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
+    def forward(self, x: Any, *, training: bool = False, rng: Any = None) -> Any:
         if training:
             mean, var = self._batch_statistics(x)
         else:
             mean, var = (b[..., None, :] for b in self.buffers)
         self._training = training
-        self._inv_std = 1 / np.sqrt(var + self.eps)
+        self._inv_std = 1 / self.backend.xp.sqrt(var + self.eps)
         self._x_hat = (x - mean) * self._inv_std
         gamma, beta = self.params
         return self._x_hat * gamma[..., None, :] + beta[..., None, :]
 
-    def _batch_statistics(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _batch_statistics(self, x: Any) -> tuple[Any, Any]:
         """Mean and biased variance over samples; updates the running averages."""
         n = x.shape[-2]
         if n < 2:
             raise invalid("x", "BatchNorm.forward", "a batch of at least 2 samples while "
                           "training (one sample has no variance)", f"{n} sample", raw=True)
-        mean = x.mean(axis=-2, keepdims=True)
-        var = x.var(axis=-2, keepdims=True)
+        xp = self.backend.xp
+        mean = xp.mean(x, axis=-2, keepdims=True)
+        var = xp.var(x, axis=-2, keepdims=True)
         running_mean, running_var = self.buffers
         for running, batch in ((running_mean, mean[..., 0, :]),
                                (running_var, var[..., 0, :] * (n / (n - 1)))):
@@ -71,17 +72,18 @@ class BatchNorm(Layer):
             running += self.momentum * batch
         return mean, var
 
-    def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+    def backward(self, grad: Any, need_input_grad: bool = True) -> Any:
+        xp = self.backend.xp
         x_hat = self._x_hat
         grad_x_hat = grad * x_hat
-        self.grads = [grad_x_hat.sum(axis=-2), grad.sum(axis=-2)]
+        self.grads = [xp.sum(grad_x_hat, axis=-2), xp.sum(grad, axis=-2)]
         if not need_input_grad:
             return None
         slope = self.params[0][..., None, :] * self._inv_std
         if not self._training:  # the running statistics are constants
             return grad * slope
-        centred = grad - grad.mean(axis=-2, keepdims=True)
-        return slope * (centred - x_hat * grad_x_hat.mean(axis=-2, keepdims=True))
+        centred = grad - xp.mean(grad, axis=-2, keepdims=True)
+        return slope * (centred - x_hat * xp.mean(grad_x_hat, axis=-2, keepdims=True))
 
     def get_config(self) -> dict[str, Any]:
         return {"type": "BatchNorm", "n_features": self.n_features,

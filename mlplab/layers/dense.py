@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from mlplab._checks import check_int, invalid
-from mlplab.initializers import Initializer, Rng, get_initializer
+from mlplab.initializers import Initializer, Rng, get_initializer, initializer_name
 from mlplab.layers.base import Layer
 
 
@@ -16,8 +16,9 @@ class Dense(Layer):
 
     W: (*population, n_in, n_out); b: (*population, n_out) when ``bias`` is on.
     Gradients: dW = x^T @ grad, db = sum of grad over samples, dx = grad @ W^T.
-    `init` overrides the model's initializer for this layer's weights; biases
-    start at zero.
+    `init` overrides the model's initializer for this layer's weights (a name:
+    a callable cannot be written into a config, so `get_config` refuses it);
+    biases start at zero.
     """
 
     param_names = ("W", "b")
@@ -34,6 +35,13 @@ class Dense(Layer):
         self._init = None if init is None else get_initializer(init, owner="Dense")
         if not self.bias:
             self.param_names = ("W",)
+        self.set_backend(self.backend)
+
+    def set_backend(self, backend: Any) -> None:
+        super().set_backend(backend)
+        self._matmul = backend.xp.matmul
+        # NumPy, 2-D weights: np.dot gives matmul's numbers with less overhead per call.
+        self._matmul_2d = np.dot if backend.is_numpy else backend.xp.matmul
 
     def input_size(self) -> int:
         return self.n_in
@@ -45,23 +53,23 @@ class Dense(Layer):
         W = (self._init or default_init)((self.n_in, self.n_out), rng)
         return [W, np.zeros(self.n_out)] if self.bias else [W]
 
-    def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
+    def forward(self, x: Any, *, training: bool = False, rng: Any = None) -> Any:
         self._x = x
         W = self.params[0]
-        z = np.dot(x, W) if W.ndim == 2 else x @ W  # np.dot: same numbers, less overhead
+        z = (self._matmul_2d if W.ndim == 2 else self._matmul)(x, W)
         if self.bias:
             z += self.params[1][..., None, :]
         return z
 
-    def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+    def backward(self, grad: Any, need_input_grad: bool = True) -> Any:
         W = self.params[0]
-        matmul = np.dot if W.ndim == 2 else np.matmul
+        matmul = self._matmul_2d if W.ndim == 2 else self._matmul
         dW = matmul(self._x.mT, grad)
-        self.grads = [dW, grad.sum(axis=-2)] if self.bias else [dW]
+        self.grads = [dW, self.backend.xp.sum(grad, axis=-2)] if self.bias else [dW]
         return matmul(grad, W.mT) if need_input_grad else None
 
     def get_config(self) -> dict[str, Any]:
         config = {"type": "Dense", "n_in": self.n_in, "n_out": self.n_out, "bias": self.bias}
-        if isinstance(self.init, str):
-            config["init"] = self.init
+        if self.init is not None:
+            config["init"] = initializer_name(self.init, "Dense")
         return config

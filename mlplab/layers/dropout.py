@@ -1,4 +1,4 @@
-"""Dropout: inverted dropout with its own random stream, the identity in predict."""
+"""Dropout: inverted dropout whose random stream is passed in per call; the identity in predict."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import numpy as np
 
 from mlplab._checks import check_number, invalid
 from mlplab.layers.base import Layer
+from mlplab.streams import layer_stream
 
 
 class Dropout(Layer):
@@ -19,27 +20,35 @@ class Dropout(Layer):
     has the activations' shape, population axes included: every model of a
     population draws its own mask.
 
+    The mask is drawn on the host from the NumPy Generator passed in as
+    ``forward(x, training=True, rng=...)`` (a list of Generators: one per model
+    of a population) and moved to the model's backend, so a seed gives the same
+    masks on every backend. `fit` passes each run's streams (see
+    `mlplab.streams`); called by hand without `rng`, the layer draws from a
+    stream of its own made from `seed`.
+
     rate: a float in [0, 1), or an array with one rate per model of a population.
-    seed: None (fresh entropy), an int or a numpy Generator that the masks are
-    drawn from; or a list of those, one per model, so that member k draws
-    exactly the masks a single layer with ``seed[k]`` would.
-    The generator (or list of them) is ``self.rng``, whose state a checkpoint
-    can save. ``set_mask(keep)`` fixes the 0/1 keep-mask of every training
-    forward (for finite-difference checks) until ``set_mask(None)``.
+    seed: None (the run's seed decides), an int or a numpy Generator that the
+    masks are drawn from; or a list of those, one per model, so that member k
+    draws exactly the masks a single layer with ``seed[k]`` would.
+    ``set_mask(keep)`` fixes the 0/1 keep-mask of every training forward (for
+    finite-difference checks) until ``set_mask(None)``.
     """
+
+    needs_rng = True
 
     def __init__(self, rate: Any, *, seed: Any = None) -> None:
         super().__init__()
         self.rate = _check_rate(rate)
-        self.seed = seed
-        self.rng = _generators(seed)
+        self.seed = _check_seed(seed)
         self.population = _implied_population(self.rate, seed)
         rate_array = np.asarray(self.rate)
         self._rate = rate_array.reshape((*rate_array.shape, 1, 1)) if rate_array.ndim else rate
         self._scale = 1 / (1 - self._rate)
         self._drops = bool(np.any(rate_array > 0))
         self._fixed_mask: np.ndarray | None = None
-        self._scaled_mask: np.ndarray | None = None
+        self._scaled_mask: Any = None
+        self._fallback_rng: Any = None
 
     def set_population(self, population: tuple[int, ...]) -> None:
         implied = _implied_population(self.rate, self.seed)
@@ -59,31 +68,43 @@ class Dropout(Layer):
             keep = keep.astype(bool)
         self._fixed_mask = keep
 
-    def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
+    def forward(self, x: Any, *, training: bool = False, rng: Any = None) -> Any:
         if not training or (self._fixed_mask is None and not self._drops):
             self._scaled_mask = None
             return x
-        keep = self._fixed_mask if self._fixed_mask is not None else self._draw(x.shape)
-        self._scaled_mask = np.asarray(keep * self._scale, dtype=x.dtype)
+        keep = self._fixed_mask if self._fixed_mask is not None else self._draw(x.shape, rng)
+        self._scaled_mask = self.backend.asarray(keep * self._scale, dtype=x.dtype)
         return x * self._scaled_mask
 
-    def _draw(self, shape: tuple[int, ...]) -> np.ndarray:
+    def _draw(self, shape: tuple[int, ...], rng: Any) -> np.ndarray:
         """A fresh keep-mask shaped like the activations, population axes included."""
-        if isinstance(self.rng, list):
-            uniform = np.stack([rng.random(shape[-2:]) for rng in self.rng])
+        if rng is None:
+            rng = self._own_stream()
+        if isinstance(rng, list):
+            uniform = np.stack([g.random(shape[-2:]) for g in rng])
         else:
-            uniform = self.rng.random(np.broadcast_shapes(shape, (*self.population, 1, 1)))
+            uniform = rng.random(np.broadcast_shapes(shape, (*self.population, 1, 1)))
         return uniform >= self._rate
 
-    def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+    def _own_stream(self) -> Any:
+        """The stream for calls made by hand, without a run's streams (made once)."""
+        if self._fallback_rng is None:
+            self._fallback_rng = layer_stream(self, None, 0)
+        return self._fallback_rng
+
+    def backward(self, grad: Any, need_input_grad: bool = True) -> Any:
         if not need_input_grad:
             return None
         return grad if self._scaled_mask is None else grad * self._scaled_mask
 
     def get_config(self) -> dict[str, Any]:
         config: dict[str, Any] = {"type": "Dropout", "rate": np.asarray(self.rate).tolist()}
-        if _is_plain_seed(self.seed):  # a Generator or fresh entropy cannot be written down
-            config["seed"] = list(self.seed) if isinstance(self.seed, tuple) else self.seed
+        if self.seed is not None:
+            if not _is_plain_seed(self.seed):
+                raise invalid("seed", "Dropout.get_config", "None, an int or a list of ints "
+                              "(a Generator cannot be written into a config)", self.seed)
+            config["seed"] = ([int(s) for s in self.seed] if isinstance(self.seed, list | tuple)
+                              else int(self.seed))
         return config
 
 
@@ -98,23 +119,17 @@ def _check_rate(rate: Any) -> Any:
     return value
 
 
-def _generators(seed: Any) -> np.random.Generator | list[np.random.Generator]:
-    """One Generator, or one per model for a list of seeds."""
-    if not isinstance(seed, list | tuple):
-        return _generator(seed)
-    if not seed:
+def _check_seed(seed: Any) -> Any:
+    """None, an int >= 0, a Generator, or a non-empty list of those."""
+    seeds = seed if isinstance(seed, list | tuple) else [seed]
+    if isinstance(seed, list | tuple) and not seed:
         raise invalid("seed", "Dropout", "a seed or a non-empty list of seeds", seed)
-    return [_generator(s) for s in seed]
-
-
-def _generator(seed: Any) -> np.random.Generator:
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)
-                             or seed < 0):
-        raise invalid("seed", "Dropout", "None, an int >= 0, a numpy Generator, or a list "
-                      "of those (one per model)", seed)
-    return np.random.default_rng(seed)
+    for s in seeds:
+        if s is not None and not isinstance(s, np.random.Generator) and (
+                isinstance(s, bool) or not isinstance(s, int | np.integer) or s < 0):
+            raise invalid("seed", "Dropout", "None, an int >= 0, a numpy Generator, or a list "
+                          "of those (one per model)", seed)
+    return list(seed) if isinstance(seed, tuple) else seed
 
 
 def _implied_population(rate: Any, seed: Any) -> tuple[int, ...]:
