@@ -44,8 +44,12 @@ class Backend:
     """
 
     def __init__(self, name: str, xp: Any, device: Any = None) -> None:
-        self.name, self.xp, self.device = name, xp, device
         self.is_numpy = xp is np
+        if device is None and not self.is_numpy:  # the namespace's default, named
+            import array_api_compat
+
+            device = array_api_compat.device(xp.asarray(0.0))
+        self.name, self.xp, self.device = name, xp, device
 
     def asarray(self, a: Any, *, dtype: Any = None) -> Any:
         """`a` (any array or nested list) on this backend's device, as `dtype` if given.

@@ -43,3 +43,33 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+def gpu_backend_reason() -> str | None:
+    """Why the CuPy tests cannot run here, or None when a CUDA GPU and CuPy are present."""
+    try:
+        import cupy
+    except ImportError:
+        return "CuPy is not installed (pip install 'mlplab[gpu]')"
+    try:
+        if cupy.cuda.runtime.getDeviceCount() < 1:
+            return "CuPy found no CUDA GPU"
+    except Exception as error:  # no driver, no device: CuPy raises its own CUDA errors
+        return f"CuPy cannot reach a CUDA GPU ({type(error).__name__}: {error})"
+    return None
+
+
+# Every backend a test parametrized with `backend` runs on: array-api-strict always (a
+# strict CPU implementation of the standard, refusing silent conversion to NumPy, as CuPy
+# does), CuPy where a GPU is present, skipped with the reason otherwise.
+NON_NUMPY_BACKENDS = [
+    pytest.param("array_api_strict", id="strict"),
+    pytest.param("cupy", id="cupy", marks=pytest.mark.skipif(
+        gpu_backend_reason() is not None, reason=str(gpu_backend_reason()))),
+]
+
+
+@pytest.fixture(params=NON_NUMPY_BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The name of a non-NumPy backend to compare with NumPy."""
+    return request.param

@@ -1,0 +1,129 @@
+"""Backends: the numeric core on array-api-strict (and CuPy, where a GPU is) equals NumPy.
+
+array-api-strict refuses anything outside the array API standard (NumPy scalars in its
+arithmetic, NumPy functions on its arrays), as CuPy refuses silent host conversion, so a
+core that passes here runs on any standard namespace.
+"""
+
+import numpy as np
+import pytest
+
+import mlplab
+from mlplab.backend import NUMPY, backend_of, get_backend, to_numpy
+from mlplab.layers import Activation, BatchNorm, Dense, Dropout
+from mlplab.losses import LOSSES, get_loss
+from mlplab.model import MLP, Sequential
+from mlplab.objective import Objective
+
+RNG = np.random.default_rng(0)
+X = RNG.normal(size=(12, 3))
+Y = RNG.normal(size=(12, 2))
+
+
+def assert_close(a, b, tol=1e-12):
+    a, b = np.asarray(to_numpy(a)), np.asarray(to_numpy(b))
+    assert a.shape == b.shape
+    np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+
+def model_pair(make, backend):
+    """The same model (same seed) on NumPy and on `backend`."""
+    return make().to("numpy"), make().to(backend)
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "leaky_relu", "linear"])
+@pytest.mark.parametrize("loss", sorted(LOSSES))
+def test_outputs_loss_and_gradients_equal_numpy(backend, activation, loss):
+    output = "softmax" if loss == "softmax_crossentropy" else (
+        "sigmoid" if loss == "binary_crossentropy" else activation)
+    y = (Y > 0).astype(float) if "crossentropy" in loss else Y
+    ours, theirs = model_pair(lambda: MLP([3, 5, 2], activation=activation,
+                                          output_activation=output, seed=[1, 2]), backend)
+    got = Objective(theirs, get_loss(loss), None, None).gradients(
+        theirs.backend.asarray(X), theirs.backend.asarray(y))
+    want = Objective(ours, get_loss(loss), None, None).gradients(X, y)
+    assert type(got[0]) is not np.ndarray
+    for a, b in zip([want[0], want[1], *want[2]], [got[0], got[1], *got[2]], strict=True):
+        assert_close(a, b)
+
+
+def test_batchnorm_and_dropout_equal_numpy_with_the_same_streams(backend):
+    def make():
+        return Sequential([Dense(3, 6), BatchNorm(6), Activation("relu"),
+                           Dropout(0.4, seed=[3, 4]), Dense(6, 2)], seed=[5, 6])
+
+    ours, theirs = model_pair(make, backend)
+    rngs = [None, None, None, [np.random.default_rng(s) for s in (3, 4)], None]
+    rngs2 = [None, None, None, [np.random.default_rng(s) for s in (3, 4)], None]
+    want = ours.forward(X, training=True, rngs=rngs)
+    got = theirs.forward(theirs.backend.asarray(X), training=True, rngs=rngs2)
+    assert_close(want, got)
+    grads_want = ours.backward(ours.xp.ones_like(want))
+    grads_got = theirs.backward(theirs.xp.ones_like(got))
+    for a, b in zip(grads_want, grads_got, strict=True):
+        assert_close(a, b)
+    for a, b in zip(ours.buffers, theirs.buffers, strict=True):  # running statistics moved
+        assert_close(a, b)
+
+
+def test_a_seed_gives_the_same_initial_weights_on_every_backend(backend):
+    for init in ["tutorial", "glorot_uniform", "he_normal"]:
+        ours = MLP([3, 4, 1], init=init, seed=7)
+        theirs = MLP([3, 4, 1], init=init, seed=7, backend=backend)
+        for a, b in zip(ours.params, theirs.params, strict=True):
+            np.testing.assert_array_equal(a, to_numpy(b))
+
+
+def test_predict_returns_arrays_of_the_models_backend_and_to_numpy_brings_it_home(backend):
+    net = MLP([3, 4, 2], seed=0, backend=backend)
+    out = net.predict(X)  # NumPy data is moved to the model's backend
+    assert backend_of(out) == get_backend(backend)
+    assert net.params.backend == get_backend(backend)
+    net.to_numpy()
+    assert isinstance(net.predict(X), np.ndarray)
+    assert net.backend is NUMPY
+    assert_close(net.predict(X), out)
+
+
+def test_backend_none_follows_the_first_data_it_sees(backend):
+    xp = get_backend(backend).xp
+    net = MLP([3, 4, 2], seed=0)
+    out = net.predict(get_backend(backend).asarray(X))
+    assert backend_of(out) == get_backend(backend)
+    assert net.backend == get_backend(backend)
+    assert xp is net.xp
+    fixed = MLP([3, 4, 2], seed=0, backend="numpy")  # a named backend stays put
+    assert isinstance(fixed.predict(get_backend(backend).asarray(X)), np.ndarray)
+
+
+def test_data_on_the_backend_is_checked_there(backend):
+    net = MLP([3, 4, 2], seed=0, backend=backend)
+    bad = get_backend(backend).asarray(np.where(X > 1, np.nan, X))
+    with pytest.raises(ValueError, match="finite"):
+        net.predict(bad)
+    with pytest.raises(ValueError, match="3 columns"):
+        net.predict(get_backend(backend).asarray(np.ones((2, 4))))
+
+
+def test_save_and_load_move_through_numpy(backend, tmp_path):
+    net = MLP([3, 4, 2], seed=0, backend=backend)
+    mlplab.save(net, tmp_path / "m.npz")
+    back = mlplab.load(tmp_path / "m.npz")
+    assert back.backend is NUMPY
+    assert_close(back.predict(X), net.predict(X))
+    there = mlplab.load(tmp_path / "m.npz", backend=backend)
+    assert there.backend == get_backend(backend)
+
+
+def test_an_unknown_or_missing_backend_is_named():
+    with pytest.raises(ValueError, match="'backend' parameter of MLP"):
+        MLP([2, 1], backend="tpu")
+
+
+def test_models_pickle_with_their_backend(backend):
+    import pickle
+
+    net = MLP([3, 4, 2], seed=0, backend=backend)
+    again = pickle.loads(pickle.dumps(net))
+    assert again.backend == net.backend
+    assert_close(again.predict(X), net.predict(X))
