@@ -1,8 +1,10 @@
 """Export a trained model to ONNX, for onnxruntime and other ONNX tools.
 
 Each layer becomes the standard ONNX operators for its inference-time
-behaviour: Dense is MatMul (+ Add for the bias); the activations are Sigmoid,
-Tanh, Relu, LeakyRelu, Identity and Softmax (over the last axis);
+behaviour: Dense is MatMul (+ Add for the bias); each activation is the
+operator its registry entry names (``onnx_op`` and ``onnx_attributes`` in
+`mlplab.activations.ACTIVATIONS`: Sigmoid, Tanh, Relu, LeakyRelu, Identity,
+Softmax over the last axis);
 BatchNorm uses its running statistics, folded into one Mul and one Add;
 Dropout is the identity. The graph takes ``input: (batch, n_inputs)`` and
 returns ``output: (batch, n_outputs)`` in the model's dtype.
@@ -19,14 +21,14 @@ from typing import Any
 import numpy as np
 
 from mlplab._checks import invalid
+from mlplab.activations import ACTIVATIONS
+from mlplab.backend import to_numpy
 from mlplab.io import write_atomically
 from mlplab.layers import Activation, BatchNorm, Dense, Dropout
 
 OPSET = 17
 IR_VERSION = 8  # the ONNX file version that opset 17 needs; newer onnx writes newer by default,
 # which older runtimes refuse
-ACTIVATION_OPS = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu", "linear": "Identity",
-                  "leaky_relu": "LeakyRelu", "softmax": "Softmax"}
 
 
 def to_onnx(model: Any) -> Any:
@@ -68,8 +70,8 @@ class _Graph:
         self.nodes: list[Any] = []
         self.initializers: list[Any] = []
 
-    def constant(self, name: str, value: np.ndarray) -> str:
-        array = np.asarray(value, dtype=self.dtype)
+    def constant(self, name: str, value: Any) -> str:
+        array = np.asarray(to_numpy(value), dtype=self.dtype)
         self.initializers.append(self.helper.make_tensor(
             name, self.helper.np_dtype_to_tensor_dtype(self.dtype), array.shape,
             array.ravel().tolist()))
@@ -88,25 +90,38 @@ class _Graph:
         if isinstance(layer, Activation):
             return self._activation(i, layer, x)
         if isinstance(layer, BatchNorm):
-            gamma, beta = layer.params
-            mean, var = layer.buffers
+            gamma, beta = (to_numpy(p) for p in layer.params)
+            mean, var = (to_numpy(b) for b in layer.buffers)
             scale = gamma / np.sqrt(var + layer.eps)
             scaled = self.node("Mul", [x, self.constant(f"bn_scale{i}", scale)], f"bn_mul{i}")
             return self.node("Add", [scaled, self.constant(f"bn_shift{i}", beta - mean * scale)],
                              f"batchnorm{i}")
         if isinstance(layer, Dropout):
             return self.node("Identity", [x], f"dropout{i}")
-        raise invalid("model", "to_onnx", f"layers ONNX export knows ({sorted(ACTIVATION_OPS)}"
-                      ", Dense, BatchNorm, Dropout)", f"a {type(layer).__name__} layer", raw=True)
+        raise invalid("model", "to_onnx", "layers ONNX export knows (Dense, Activation, "
+                      "BatchNorm, Dropout)", f"a {type(layer).__name__} layer", raw=True)
 
     def _activation(self, i: int, layer: Activation, x: str) -> str:
-        name = {"logistic": "sigmoid", "identity": "linear"}.get(layer.name, layer.name)
+        """The registry's operator; its attributes are constants or the layer's own options.
+
+        ``onnx_attributes`` maps an ONNX attribute to a value, or an option of the
+        layer to the attribute that carries it (leaky ReLU's slope is ONNX's alpha).
+        """
+        name = layer.name
         attributes: dict[str, Any] = {}
-        if name == "softmax":
-            attributes["axis"] = -1
-        if name == "leaky_relu":
-            attributes["alpha"] = float(layer.kwargs.get("slope", 0.01))
-        return self.node(ACTIVATION_OPS[name], [x], f"{name}{i}", **attributes)
+        for key, value in ACTIVATIONS.fact(name, "onnx_attributes", {}).items():
+            if isinstance(value, str):  # an option of the function, under ONNX's name
+                default = _option_default(ACTIVATIONS[name].forward, key)
+                attributes[value] = float(layer.kwargs.get(key, default))
+            else:
+                attributes[key] = value
+        return self.node(ACTIVATIONS.fact(name, "onnx_op"), [x], f"{name}{i}", **attributes)
+
+
+def _option_default(fn: Any, option: str) -> Any:
+    import inspect
+
+    return inspect.signature(fn).parameters[option].default
 
 
 def _onnx() -> tuple[Any, Any]:

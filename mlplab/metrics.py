@@ -3,7 +3,8 @@
 `mae` is the error the tutorials print, ``mean(abs(output - y))``; `mse` is
 the notebooks' ``mean((y - output)**2)``. `accuracy` reads one output as a
 probability (threshold 0.5) and several outputs as class scores (argmax),
-with y one-hot or 0/1.
+with y one-hot or 0/1. Each works in the namespace of the arrays it is given
+(NumPy, CuPy, any array API namespace; see `mlplab.backend`).
 """
 
 from __future__ import annotations
@@ -12,38 +13,55 @@ from collections.abc import Callable
 
 import numpy as np
 
-from mlplab._checks import check_choice
+from typing import Any
 
-Metric = Callable[[np.ndarray, np.ndarray], np.ndarray]
+from mlplab.registry import Registry
+
+Metric = Callable[[Any, Any], Any]
 
 
-def mae(out: np.ndarray, y: np.ndarray) -> np.ndarray:
+def _namespace(a: Any) -> Any:
+    """NumPy for NumPy arrays (no look-up), else the array's own namespace."""
+    if isinstance(a, np.ndarray | np.generic):
+        return np
+    from mlplab.backend import backend_of  # only for arrays of other libraries
+
+    return backend_of(a).xp
+
+
+def mae(out: Any, y: Any) -> Any:
     """Mean absolute error over samples and outputs."""
-    return np.abs(out - y).mean(axis=(-2, -1))
+    xp = _namespace(out)
+    return xp.mean(xp.abs(out - y), axis=(-2, -1))
 
 
-def mse(out: np.ndarray, y: np.ndarray) -> np.ndarray:
+def mse(out: Any, y: Any) -> Any:
     """Mean squared error over samples and outputs."""
-    return ((y - out) ** 2).mean(axis=(-2, -1))
+    xp = _namespace(out)
+    return xp.mean((y - out) ** 2, axis=(-2, -1))
 
 
-def accuracy(out: np.ndarray, y: np.ndarray) -> np.ndarray:
+def accuracy(out: Any, y: Any) -> Any:
     """Fraction of samples whose predicted class equals the target class."""
+    xp = _namespace(out)
     if out.shape[-1] == 1:
         hits = (out[..., 0] > 0.5) == (y[..., 0] > 0.5)
     else:
-        hits = out.argmax(axis=-1) == y.argmax(axis=-1)
-    return hits.mean(axis=-1)
+        hits = xp.argmax(out, axis=-1) == xp.argmax(y, axis=-1)
+    return xp.mean(xp.astype(hits, out.dtype), axis=-1)
 
 
-METRICS: dict[str, Metric] = {"mae": mae, "mse": mse, "accuracy": accuracy}
+METRICS = Registry("metric")
+METRICS.add("mae", mae, aliases=["mean_absolute_error"])
+METRICS.add("mse", mse, aliases=["mean_squared_error"])
+METRICS.add("accuracy", accuracy, aliases=["acc"])
 
 
 def get_metric(name: str | Metric, *, owner: str = "fit") -> Metric:
-    """A metric function from its name (see METRICS) or a callable."""
+    """A metric function from its name or alias (see METRICS) or a callable."""
     if callable(name):
         return name
-    return METRICS[check_choice("metric", owner, name, METRICS)]
+    return METRICS.lookup(name, owner=owner, parameter="metric")
 
 
 def metric_name(metric: str | Metric) -> str:
