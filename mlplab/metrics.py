@@ -10,10 +10,9 @@ with y one-hot or 0/1. Each works in the namespace of the arrays it is given
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
-
-from typing import Any
 
 from mlplab.registry import Registry
 
