@@ -8,6 +8,7 @@ import numpy as np
 
 from mlplab.losses import Loss, get_loss
 from mlplab.objective import Objective, check_targets
+from mlplab.streams import RandomStreams
 
 
 class ParamCheck(NamedTuple):
@@ -26,23 +27,28 @@ class ParamCheck(NamedTuple):
 
 
 def gradient_check(model: Any, X: Any, y: Any, *, loss: str | Loss = "mse",
-                   eps: float = 1e-6) -> list[ParamCheck]:
+                   eps: float = 1e-6, seed: Any = 0) -> list[ParamCheck]:
     """Compare backprop with central finite differences, per parameter array.
 
     The model's parameters are perturbed one entry at a time by +-eps (in
     float64; they and any running statistics are restored afterwards) and the
-    loss, summed over a population, is differenced. Returns one ParamCheck per
-    parameter, in the order of ``model.params``; errors below ~1e-7 mean the
-    gradients agree.
+    loss, summed over a population, is differenced. Random layers (Dropout)
+    draw from streams made from `seed` and rewound before every pass, so every
+    pass sees the same masks and the loss is a fixed function of the weights.
+    Returns one ParamCheck per parameter, in the order of ``model.params``;
+    errors below ~1e-7 mean the gradients agree. Needs a NumPy float64 model.
     """
     loss = get_loss(loss, owner="gradient_check")
+    if not model.backend.is_numpy:
+        raise ValueError("gradient_check runs on NumPy: call model.to_numpy() first (the "
+                         f"model is on {model.backend.name}).")
     X = np.asarray(model.check_input(X, "X", "gradient_check"), dtype=np.float64)
     y = np.asarray(check_targets(model, y, X.shape[0], loss, "gradient_check"),
                    dtype=np.float64)
     if any(p.dtype != np.float64 for p in model.params):
         raise ValueError("gradient_check needs a float64 model (dtype='float64'); got "
                          f"parameters of dtype {model.params[0].dtype}.")
-    step = Objective(model, loss, X, y)
+    step = _FixedDraws(model, loss, X, y, seed)
     original, buffers = [p.copy() for p in model.params], model.get_buffers()
     try:
         _, _, analytic = step.gradients(X, y)
@@ -53,6 +59,20 @@ def gradient_check(model: Any, X: Any, y: Any, *, loss: str | Loss = "mse",
         model.set_buffers(buffers)
     return [ParamCheck(i, name, _relative_error(a, n), float(np.max(np.abs(a - n))))
             for (i, name), a, n in zip(_param_names(model), analytic, numeric, strict=True)]
+
+
+class _FixedDraws(Objective):
+    """An Objective whose random layers draw the same numbers on every pass."""
+
+    def __init__(self, model: Any, loss: Loss, X: Any, y: Any, seed: Any) -> None:
+        super().__init__(model, loss, X, y)
+        self.streams = RandomStreams(model, seed)
+        self.start = self.streams.state()
+        self.rngs = self.streams.per_layer
+
+    def gradients(self, xb: Any, yb: Any, *, training: bool = True) -> Any:
+        self.streams.set_state(self.start)
+        return super().gradients(xb, yb, training=training)
 
 
 def _numeric_gradient(step: Any, p: np.ndarray, X: np.ndarray, y: np.ndarray,

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import mlplab
+import mlplab.lab
 from mlplab.backend import NUMPY, backend_of, get_backend, to_numpy
 from mlplab.layers import Activation, BatchNorm, Dense, Dropout
 from mlplab.losses import LOSSES, get_loss
@@ -127,3 +128,13 @@ def test_models_pickle_with_their_backend(backend):
     again = pickle.loads(pickle.dumps(net))
     assert again.backend == net.backend
     assert_close(again.predict(X), net.predict(X))
+
+
+def test_a_sweep_on_another_backend_gives_the_numpy_table(backend):
+    grid = dict(alpha=[0.5, 5.0], hidden=[3, 4], iterations=300, every=100)
+    here = mlplab.lab.sweep(**grid)
+    there = mlplab.lab.sweep(**grid, backend=backend)
+    assert len(here.rows) == len(there.rows)
+    for a, b in zip(here.rows, there.rows, strict=True):
+        assert a["config"] == b["config"] and a["iteration"] == b["iteration"]
+        np.testing.assert_allclose(b["error"], a["error"], rtol=1e-9)

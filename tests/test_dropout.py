@@ -152,3 +152,30 @@ def test_a_rebuilt_seeded_layer_draws_the_same_masks():
     np.testing.assert_array_equal(layer.forward(x, training=True),
                                   rebuilt.forward(x, training=True))
     assert repr(layer) == "Dropout(rate=0.5, seed=11)"
+
+
+@pytest.mark.parametrize("seed", [0, [3, 4]])
+def test_gradient_check_passes_with_random_masks_fixed_by_the_seed(seed):
+    # No set_mask: the check rewinds the layer's streams before every pass.
+    rng = np.random.default_rng(2)
+    X, y = rng.normal(size=(6, 3)), rng.normal(size=(6, 2))
+    population = [0, 1] if isinstance(seed, list) else 0
+    model = Sequential([Dense(3, 5), Activation("tanh"), Dropout(0.5, seed=seed),
+                        Dense(5, 2)], seed=population)
+    for check in mlplab.gradient_check(model, X, y, loss="mse"):
+        assert check.relative_error < 1e-7, check
+
+
+def test_a_run_hands_every_member_its_own_stream_and_a_seed_repeats_them():
+    from mlplab.streams import RandomStreams
+
+    model = Sequential([Dense(2, 3), Dropout(0.5)], seed=[0, 1, 2])
+    first, again = RandomStreams(model, 9), RandomStreams(model, 9)
+    streams = first.per_layer[1]
+    assert len(streams) == 3
+    draws = [g.random(4) for g in streams]
+    assert not np.array_equal(draws[0], draws[1])
+    np.testing.assert_array_equal(draws[2], again.per_layer[1][2].random(4))
+    single = RandomStreams(Sequential([Dense(2, 3), Dropout(0.5)], seed=0), 9)
+    np.testing.assert_array_equal(single.per_layer[1].random(4), draws[0])  # member 0
+    assert sorted(first.generators()) == ["batches", "layer_1_0", "layer_1_1", "layer_1_2"]

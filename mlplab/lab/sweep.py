@@ -17,6 +17,10 @@ engine="auto" trains the tutorial network itself (one sigmoid hidden layer,
 sigmoid output, no bias, the delta rule, plain sgd, full batch, one output)
 in `mlplab.lab.fused` instead: every hidden size in one loop, the same numbers
 as fit bit for bit, many times faster. engine="fit" always uses fit.
+
+backend: where the populations train ("cupy" for a GPU; see `mlplab.backend`).
+The fused loop is NumPy's own, so on another backend every configuration goes
+through fit; the table is NumPy either way.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from mlplab._checks import as_float_array, check_choice, check_int, invalid
+from mlplab.backend import get_backend, to_numpy
 from mlplab.callbacks import Callback
 from mlplab.data import tutorial_xy
 from mlplab.lab.fused import train_fused
@@ -63,7 +68,8 @@ def sweep(X: Any = None, y: Any = None, *, alpha: Any = ALPHAS, hidden: Any = 4,
           loss: Any = "delta", seed: Any = 1, iterations: Any = 60000, batch_size: Any = None,
           bias: Any = False, init: Any = "tutorial", every: int = 10000,
           metric: str | Metric = "mae", shuffle_seed: int = 0, n_jobs: int = 1,
-          engine: str = "auto", keep_weights: bool = False) -> SweepResult:
+          engine: str = "auto", keep_weights: bool = False, backend: Any = None
+          ) -> SweepResult:
     """Train every combination of the grid axes on (X, y) and return the tidy table.
 
     X: (n_samples, n_inputs), y: (n_samples, n_outputs) or (n_samples,); both
@@ -72,6 +78,7 @@ def sweep(X: Any = None, y: Any = None, *, alpha: Any = ALPHAS, hidden: Any = 4,
     iterations, before that iteration's update. shuffle_seed: the mini-batch
     order, shared by every configuration. n_jobs: worker processes (-1: all
     cores). keep_weights: keep every trained model's weights (`SweepResult.model`).
+    backend: None or "numpy" (the default), "cupy", ... (see the module docstring).
     """
     configs = grid(alpha=alpha, hidden=hidden, activation=activation,
                    output_activation=output_activation, optimizer=optimizer, loss=loss,
@@ -80,9 +87,12 @@ def sweep(X: Any = None, y: Any = None, *, alpha: Any = ALPHAS, hidden: Any = 4,
     every = check_int("every", "sweep", every, low=1)
     metric_fn = get_metric(metric, owner="sweep")
     engine = check_choice("engine", "sweep", engine, ("auto", "fit"))
+    backend = get_backend("numpy" if backend is None else backend, owner="sweep")
+    if not backend.is_numpy:
+        engine = "fit"
     workers = _workers(n_jobs)
     tasks = plan(list(enumerate(configs)), y.shape[1] if y.ndim == 2 else 1, engine, workers)
-    args = (X, y, every, metric_fn, shuffle_seed, keep_weights)
+    args = (X, y, every, metric_fn, shuffle_seed, keep_weights, backend.name)
     if workers == 1 or len(tasks) == 1:
         done = [run_task(task, *args) for task in tasks]
     else:
@@ -144,11 +154,17 @@ def _fused_shares(block: list[tuple[int, Config]], workers: int
 
 
 def run_task(task: Task, X: np.ndarray, y: np.ndarray, every: int, metric: Metric,
-             shuffle_seed: int, keep_weights: bool = False
+             shuffle_seed: int, keep_weights: bool = False, backend: str = "numpy"
              ) -> tuple[list[dict[str, Any]], dict[int, list[np.ndarray]]]:
-    """Train one task; returns its rows and, if asked, each configuration's final weights."""
-    train = _train_fused if task.engine == "fused" else _train_population
-    return train(task.items, X, y, every, metric, shuffle_seed, keep_weights)
+    """Train one task; returns its rows and, if asked, each configuration's final weights.
+
+    backend: the name of the backend a population trains on (a name, so that a
+    task sent to a worker process carries no module).
+    """
+    if task.engine == "fused":
+        return _train_fused(task.items, X, y, every, metric, shuffle_seed, keep_weights)
+    return _train_population(task.items, X, y, every, metric, shuffle_seed, keep_weights,
+                             backend)
 
 
 class _Checkpoints(Callback):
@@ -163,17 +179,19 @@ class _Checkpoints(Callback):
     def on_step_end(self, state: TrainingState) -> None:
         if state.iteration % self.every == 0:
             self.iterations.append(state.iteration)
-            self.errors.append(self.metric(state.outputs, state.y_batch))
-            self.losses.append(np.asarray(state.loss))
+            self.errors.append(to_numpy(self.metric(state.outputs, state.y_batch)))
+            self.losses.append(np.asarray(to_numpy(state.loss)))
 
 
 def _train_population(items: list[tuple[int, Config]], X: np.ndarray, y: np.ndarray,
-                      every: int, metric: Metric, shuffle_seed: int, keep_weights: bool
+                      every: int, metric: Metric, shuffle_seed: int, keep_weights: bool,
+                      backend: str = "numpy"
                       ) -> tuple[list[dict[str, Any]], dict[int, list[np.ndarray]]]:
     """One fit call: the configurations as a population, one model per (seed, alpha)."""
     first = items[0][1]
     loss = get_loss(first.loss)
     net = first.network(X.shape[1], _n_outputs(y, first.loss), [c.seed for _, c in items])
+    net.to(backend)
     y = check_targets(net, y, len(X), loss, "sweep")
     optimizer = get_optimizer(first.optimizer, owner="sweep",
                               alpha=np.array([c.alpha for _, c in items]))
@@ -183,12 +201,13 @@ def _train_population(items: list[tuple[int, Config]], X: np.ndarray, y: np.ndar
         warnings.simplefilter("ignore", RuntimeWarning)
         fit(net, X, y, loss=loss, optimizer=optimizer, iterations=first.iterations,
             batch_size=first.batch_size, seed=shuffle_seed, callbacks=[record], guard=False)
-        final = evaluate(net, X, y, loss, [metric])
+        final = evaluate(net, net.check_input(X, "X", "sweep"), y, loss, [metric])
     rows = _rows(items, record.iterations, record.errors, record.losses,
-                 final[metric_name(metric)], final["loss"])
+                 to_numpy(final[metric_name(metric)]), to_numpy(final["loss"]))
     if not keep_weights:
         return rows, {}
-    return rows, {i: [p[k].copy() for p in net.params] for k, (i, _) in enumerate(items)}
+    params = [to_numpy(p) for p in net.params]
+    return rows, {i: [p[k].copy() for p in params] for k, (i, _) in enumerate(items)}
 
 
 def _train_fused(items: list[tuple[int, Config]], X: np.ndarray, y: np.ndarray,
