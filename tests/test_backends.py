@@ -138,3 +138,35 @@ def test_a_sweep_on_another_backend_gives_the_numpy_table(backend):
     for a, b in zip(here.rows, there.rows, strict=True):
         assert a["config"] == b["config"] and a["iteration"] == b["iteration"]
         np.testing.assert_allclose(b["error"], a["error"], rtol=1e-9)
+
+
+def test_numpy_work_imports_no_other_array_library():
+    # CuPy is an optional extra, imported only when asked for; NumPy needs no compat layer.
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np, mlplab\n"
+            "net = mlplab.MLP([2, 3, 1], seed=0)\n"
+            "mlplab.fit(net, np.ones((4, 2)), np.ones(4), epochs=2)\n"
+            "net.predict(np.ones((1, 2)))\n"
+            "print(sorted(m for m in ('cupy', 'array_api_compat', 'array_api_strict', 'torch')"
+            " if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "[]"
+
+
+def test_asking_for_a_missing_library_names_the_extra(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_cupy(name, *args, **kwargs):
+        if name == "cupy" or name.startswith("cupy."):
+            raise ImportError("no cupy here")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_cupy)
+    monkeypatch.delitem(__import__("sys").modules, "cupy", raising=False)
+    with pytest.raises(ImportError, match=r"mlplab\[gpu\]"):
+        get_backend("cupy")
