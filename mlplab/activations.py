@@ -63,7 +63,7 @@ def sigmoid(x: Any, xp: Any = np) -> Any:
 
 def sigmoid_derivative_from_output(s: Any, xp: Any = np) -> Any:
     """Slope of the sigmoid given its output s: s * (1 - s)."""
-    slope = _one(s) - s
+    slope = (_ONE.get(s.dtype, 1.0) if xp is np else 1.0) - s
     slope *= s
     return slope
 
@@ -75,7 +75,7 @@ def tanh(x: Any, xp: Any = np) -> Any:
 
 def tanh_derivative_from_output(t: Any, xp: Any = np) -> Any:
     """Slope of tanh given its output t: 1 - t**2."""
-    return _one(t) - t * t
+    return (_ONE.get(t.dtype, 1.0) if xp is np else 1.0) - t * t
 
 
 def relu(x: Any, xp: Any = np) -> Any:
@@ -117,11 +117,6 @@ def softmax(x: Any, xp: Any = np) -> Any:
 def softmax_vjp(grad: Any, s: Any, xp: Any = np) -> Any:
     """Gradient through softmax given its output s: s * (grad - sum(grad * s))."""
     return s * (grad - xp.sum(grad * s, axis=-1, keepdims=True))
-
-
-def _one(a: Any) -> Any:
-    """1 as a cached 0-d array of a NumPy array's dtype, else the Python number 1.0."""
-    return _ONE.get(a.dtype, 1.0) if isinstance(a, np.ndarray) else 1.0
 
 
 def _zero(a: Any) -> Any:

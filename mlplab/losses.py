@@ -104,6 +104,8 @@ class Delta(Loss):
 
     def value_and_gradient(self, out: Any, y: Any, xp: Any = np) -> tuple[Any, Any]:
         error = out - y
+        if error.ndim == 2 and xp is np:  # the tutorials' hot path: one call fewer
+            return 0.5 * np.vdot(error, error), error
         return 0.5 * _sum_of_squares(error, xp), error
 
 

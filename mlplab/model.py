@@ -50,9 +50,9 @@ class Sequential:
                           layers)
         self.layers = list(layers)
         self.n_inputs, self.n_outputs = _chain_sizes(self.layers, type(self).__name__)
-        # Layers last to first, each with whether its input needs a gradient (not the data's);
-        # the second plan starts below a final activation fused into the loss.
-        plan = [(layer, i > 0) for i, layer in enumerate(self.layers)][::-1]
+        # Layers' backward methods last to first, each with whether its input needs a gradient
+        # (not the data's); the second plan starts below a final activation fused into the loss.
+        plan = [(layer.backward, i > 0) for i, layer in enumerate(self.layers)][::-1]
         self._backward_plan = {False: plan, True: plan[1:]}
         self._trainable = [layer for layer in self.layers if layer.param_names]
         self.init = init
@@ -149,8 +149,8 @@ class Sequential:
         skip_last: `grad` is already the gradient of the last layer's input
         (a loss fused with the final activation).
         """
-        for layer, need_input_grad in self._backward_plan[skip_last]:
-            grad = layer.backward(grad, need_input_grad)
+        for backward, need_input_grad in self._backward_plan[skip_last]:
+            grad = backward(grad, need_input_grad)
         return [g for layer in self._trainable for g in layer.grads]
 
     def predict(self, X: Any) -> Any:

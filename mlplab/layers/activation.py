@@ -33,13 +33,12 @@ class Activation(Layer):
     def forward(self, x: Any, *, training: bool = False, rng: Any = None) -> Any:
         self.input = x  # the logits, for a loss fused with this activation
         self.output = out = self._forward(x)
-        self._saved = x if self._keep_input else out
         return out
 
     def backward(self, grad: Any, need_input_grad: bool = True) -> Any:
         if self._derivative is None:
             return self._vjp(grad, self.output)
-        slope = self._derivative(self._saved)
+        slope = self._derivative(self.input if self._keep_input else self.output)
         slope *= grad  # in place: the derivative returned a fresh array
         return slope
 

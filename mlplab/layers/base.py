@@ -87,7 +87,7 @@ class Layer:
 
     # What forward and backward keep for the next backward: training scratch, not state.
     _SCRATCH = ("_x", "input", "output", "_saved", "_x_hat", "_inv_std", "_training",
-                "_scaled_mask", "grads", "_fallback_rng")
+                "_scaled_mask", "grads", "_fallback_rng", "_W", "_W_T")
 
     # What `set_backend` derives (functions bound to the namespace): rebuilt after unpickling.
     _BOUND = ("_forward", "_derivative", "_vjp", "_matmul", "_matmul_2d")

@@ -35,6 +35,8 @@ class Dense(Layer):
         self._init = None if init is None else get_initializer(init, owner="Dense")
         if not self.bias:
             self.param_names = ("W",)
+        self._W: Any = None
+        self._W_T: Any = None
         self.set_backend(self.backend)
 
     def set_backend(self, backend: Any) -> None:
@@ -66,7 +68,11 @@ class Dense(Layer):
         matmul = self._matmul_2d if W.ndim == 2 else self._matmul
         dW = matmul(self._x.mT, grad)
         self.grads = [dW, self.backend.xp.sum(grad, axis=-2)] if self.bias else [dW]
-        return matmul(grad, W.mT) if need_input_grad else None
+        if not need_input_grad:
+            return None
+        if W is not self._W:  # W changes in place, so its transposed view stays valid
+            self._W, self._W_T = W, W.mT
+        return matmul(grad, self._W_T)
 
     def get_config(self) -> dict[str, Any]:
         config = {"type": "Dense", "n_in": self.n_in, "n_out": self.n_out, "bias": self.bias}
