@@ -259,3 +259,16 @@ def test_pickling_a_trained_model_leaves_out_the_last_batch():
     assert len(blob) < 4 * sum(p.nbytes for p in net.params) + 20000
     again = pickle.loads(blob)
     np.testing.assert_array_equal(again.predict(X), net.predict(X))
+
+
+def test_a_model_trained_after_unpickling_trains_like_the_original():
+    import pickle
+
+    X, y = np.random.default_rng(0).normal(size=(8, 3)), np.random.default_rng(1).normal(size=8)
+    net = MLP([3, 4, 1], seed=0)
+    mlplab.fit(net, X, y, epochs=2)
+    copy = pickle.loads(pickle.dumps(net))
+    mlplab.fit(net, X, y, epochs=3)
+    mlplab.fit(copy, X, y, epochs=3)
+    for a, b in zip(net.params, copy.params, strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -22,6 +22,8 @@ class Dense(Layer):
     """
 
     param_names = ("W", "b")
+    _W: Any = None  # the weights whose transposed view `_W_T` holds (training scratch)
+    _W_T: Any = None
 
     def __init__(self, n_in: int, n_out: int, *, bias: bool = True,
                  init: str | Initializer | None = None) -> None:
@@ -35,8 +37,6 @@ class Dense(Layer):
         self._init = None if init is None else get_initializer(init, owner="Dense")
         if not self.bias:
             self.param_names = ("W",)
-        self._W: Any = None
-        self._W_T: Any = None
         self.set_backend(self.backend)
 
     def set_backend(self, backend: Any) -> None:
