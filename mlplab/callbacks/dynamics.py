@@ -41,8 +41,7 @@ class TrainingDynamics(Callback):
     def on_train_begin(self, state: TrainingState) -> None:
         self.names = param_labels(state.model)
         self._pop_ndim = len(state.params.population)
-        backend = state.params.backend
-        self._xp, self._errstate = backend.xp, backend.errstate
+        self._xp = state.params.backend.xp
         self.iterations: list[int] = []
         self._grad_norms: list[list[Any]] = []
         self._update_ratios: list[list[Any]] = []
@@ -53,10 +52,8 @@ class TrainingDynamics(Callback):
         norm = self._norm
         self.iterations.append(state.iteration)
         self._grad_norms.append([norm(g) for g in state.grads])
-        with self._errstate(divide="ignore", invalid="ignore"):
-            self._update_ratios.append([self._ratio(norm(u), norm(p))
-                                        for u, p in zip(state.updates, state.params,
-                                                        strict=True)])
+        self._update_ratios.append([self._ratio(norm(u), norm(p))
+                                    for u, p in zip(state.updates, state.params, strict=True)])
 
     def _norm(self, a: Any) -> Any:
         """The Frobenius norm of each model's array: shape (*population,), in its namespace."""
@@ -64,10 +61,11 @@ class TrainingDynamics(Callback):
         return xp.sqrt(xp.sum(a * a, axis=tuple(range(self._pop_ndim, a.ndim))))
 
     def _ratio(self, update_norm: Any, weight_norm: Any) -> Any:
-        """||update|| / ||weights||, NaN where the weights are all zero."""
+        """||update|| / ||weights||, NaN where the weights are all zero (never dividing by 0)."""
         xp = self._xp
-        nan = xp.full_like(weight_norm, float("nan"))
-        return xp.where(weight_norm > 0, update_norm / weight_norm, nan)
+        scaled = weight_norm > 0
+        ratio = update_norm / xp.where(scaled, weight_norm, xp.ones_like(weight_norm))
+        return xp.where(scaled, ratio, xp.full_like(ratio, float("nan")))
 
     @property
     def grad_norms(self) -> dict[str, np.ndarray]:

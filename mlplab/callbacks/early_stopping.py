@@ -91,7 +91,7 @@ class EarlyStopping(Resumable):
         """Copy the improved members' arrays into the best ones."""
         if not improved.any():
             return
-        mask = improved if self._backend.is_numpy else self._backend.asarray(improved)
+        mask = improved if self._backend.is_numpy else self._backend.asarray(np.asarray(improved))
         for best, now in zip((*self.best_weights, *self.best_buffers), current, strict=True):
             best[mask] = now[mask]  # a boolean over the population axes (0-d: all or nothing)
 
