@@ -27,6 +27,7 @@ if it had never stopped.
 
 from __future__ import annotations
 
+import inspect
 from typing import TYPE_CHECKING, Any
 
 from mlplab._checks import invalid
@@ -57,7 +58,7 @@ class Callback:
         A callback that takes arguments writes them down itself; one that does
         not override this and takes arguments cannot be written down.
         """
-        if type(self).__init__ is not object.__init__:
+        if inspect.signature(type(self)).parameters:
             raise invalid("callback", "get_config", "a callback that takes no arguments or "
                           "defines its own get_config", type(self).__name__, raw=True)
         return {"type": type(self).__name__}

@@ -27,21 +27,22 @@ class DirectionChanges(Resumable):
 
     def on_train_begin(self, state: TrainingState) -> None:
         backend = state.params.backend
-        self._is_numpy, self._xp = backend.is_numpy, backend.xp
-        self._backend = backend
+        self._backend, self._is_numpy, self._xp = backend, backend.is_numpy, backend.xp
         self._counts = [backend.zeros(tuple(p.shape), "int64") for p in state.params]
         self._previous: list[Any] | None = None
+        self._numpy_counting = False  # NumPy with a previous step: the hot path's one check
         self._started()
 
     def on_step_end(self, state: TrainingState) -> None:
         moved_down = [u < 0 for u in state.updates]
-        if self._previous is not None:
-            if self._is_numpy:  # in place, with NumPy's bool -> int cast: the hot path
-                for count, now, before in zip(self._counts, moved_down, self._previous,
-                                              strict=True):
-                    count += now != before
-            else:
+        if self._numpy_counting:  # in place, with NumPy's bool -> int cast
+            for count, now, before in zip(self._counts, moved_down, self._previous,
+                                          strict=True):
+                count += now != before
+        else:
+            if self._previous is not None:
                 self._count(moved_down)
+            self._numpy_counting = self._is_numpy
         self._previous = moved_down
 
     def _count(self, moved_down: list[Any]) -> None:
@@ -72,3 +73,4 @@ class DirectionChanges(Resumable):
         if previous is not None:
             check_like("DirectionChanges.set_state", "previous", previous, self._counts)
         self._counts, self._previous = counts, previous
+        self._numpy_counting = self._is_numpy and previous is not None

@@ -81,17 +81,17 @@ class DivergenceGuard(Callback):
         """Put back finite weights and buffers, then raise `DivergenceError`."""
         kept = "the weights from before that step were kept"
         if not self._all_finite(state.params):
-            _restore(state.params, self._snapshot[:len(state.params)])
+            _copy_into(state.params, self._snapshot[:len(state.params)])
             kept = (f"an earlier update had already overflowed, so the weights from "
                     f"iteration {self._snapshot_iteration} were restored")
         if not self._all_finite(self._buffers):  # the failing forward spoilt running statistics
-            _restore(self._buffers, self._snapshot[len(state.params):])
+            _copy_into(self._buffers, self._snapshot[len(state.params):])
         raise self._error(state, kept)
 
     def _take_snapshot(self, state: TrainingState) -> None:
         arrays = [*state.params, *self._buffers]
         if self._all_finite(arrays):
-            _restore(self._snapshot, arrays)
+            _copy_into(self._snapshot, arrays)
             self._snapshot_iteration = state.iteration
 
     def _all_finite(self, arrays: list[Any]) -> bool:
@@ -116,7 +116,7 @@ class DivergenceGuard(Callback):
                                models=models)
 
 
-def _restore(arrays: list[Any], saved: list[Any]) -> None:
-    """Copy each of `saved` into the array beside it, in place."""
-    for a, s in zip(arrays, saved, strict=True):
-        a[...] = s
+def _copy_into(targets: list[Any], sources: list[Any]) -> None:
+    """Copy each source into the target beside it, in place."""
+    for target, source in zip(targets, sources, strict=True):
+        target[...] = source
