@@ -182,3 +182,12 @@ def test_callbacks_from_configs_train_like_the_originals(tmp_path):
     fit(MLP([2, 1], seed=0), X, y, optimizer=sgd(0.1), epochs=4, callbacks=[reference])
     np.testing.assert_array_equal(callbacks[0].values, reference.values)
     assert path.exists()
+
+
+def test_a_weight_path_of_resolved_weights_writes_their_position():
+    from mlplab.surface import weight_ref
+
+    ref = weight_ref(MLP([2, 3, 1], seed=0), (2, "W", 1, 0))
+    config = WeightPath([ref], every=3).get_config()
+    assert config["weights"] == [[2, [1, 0]]]
+    assert WeightPath.from_config(config).get_config() == config

@@ -127,7 +127,7 @@ class EarlyStopping(Resumable):
 
 
 def _per_model(state: dict[str, Any], key: str, shape: tuple[int, ...], dtype: Any,
-          owner: str) -> np.ndarray:
+               owner: str) -> np.ndarray:
     """state[key] as a NumPy array of `shape` (one value per model)."""
     if key not in state:
         raise invalid("state", owner, f"a dict with {key!r} (from get_state)", sorted(state))
