@@ -1,6 +1,16 @@
-"""Callbacks: small objects whose hooks the training loop calls, one per module."""
+"""Callbacks: small objects whose hooks the training loop calls, one per module.
 
-from mlplab.callbacks.base import Callback, overrides
+`CALLBACKS` registers every callback by its class name (with a snake_case
+alias), and `callback_from_config` builds any of them from its
+``get_config()``: ``callback_from_config({"type": "EarlyStopping", "patience": 5})``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlplab._checks import invalid
+from mlplab.callbacks.base import Callback, Resumable, overrides
 from mlplab.callbacks.checkpoint import Checkpoint
 from mlplab.callbacks.direction_changes import DirectionChanges
 from mlplab.callbacks.divergence import DivergenceError, DivergenceGuard
@@ -9,9 +19,38 @@ from mlplab.callbacks.early_stopping import EarlyStopping
 from mlplab.callbacks.lr_scheduler import LearningRateScheduler
 from mlplab.callbacks.print_error import PrintError
 from mlplab.callbacks.progress import ProgressBar
+from mlplab.callbacks.validation import Validation
 from mlplab.callbacks.weight_path import WeightPath
+from mlplab.registry import Registry
+
+CALLBACKS = Registry("callback")
+for _cls, _alias in [
+    (Checkpoint, "checkpoint"),
+    (DirectionChanges, "direction_changes"),
+    (DivergenceGuard, "divergence_guard"),
+    (EarlyStopping, "early_stopping"),
+    (LearningRateScheduler, "learning_rate_scheduler"),
+    (PrintError, "print_error"),
+    (ProgressBar, "progress_bar"),
+    (TrainingDynamics, "training_dynamics"),
+    (Validation, "validation"),
+    (WeightPath, "weight_path"),
+]:
+    CALLBACKS.add(_cls.__name__, _cls, aliases=[_alias], stateful=issubclass(_cls, Resumable))
+del _cls, _alias
+
+
+def callback_from_config(config: dict[str, Any]) -> Callback:
+    """The callback a ``get_config()`` describes; its ``type`` names a `CALLBACKS` entry."""
+    if not isinstance(config, dict) or "type" not in config:
+        raise invalid("config", "callback_from_config", "a dict with a 'type' (a callback's "
+                      "get_config())", config)
+    cls = CALLBACKS.lookup(config["type"], owner="callback_from_config", parameter="type")
+    return cls.from_config({**config, "type": cls.__name__})
+
 
 __all__ = [
+    "CALLBACKS",
     "Callback",
     "Checkpoint",
     "DirectionChanges",
@@ -21,7 +60,10 @@ __all__ = [
     "LearningRateScheduler",
     "PrintError",
     "ProgressBar",
+    "Resumable",
     "TrainingDynamics",
+    "Validation",
     "WeightPath",
+    "callback_from_config",
     "overrides",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mlplab._checks import check_int
 from mlplab.callbacks.base import Callback
@@ -24,6 +24,9 @@ class Checkpoint(Callback):
     def __init__(self, path: str | os.PathLike, *, every: int = 1) -> None:
         self.path = Path(path)
         self.every = check_int("every", "Checkpoint", every, low=1)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"type": type(self).__name__, "path": str(self.path), "every": self.every}
 
     def on_epoch_end(self, state: TrainingState) -> None:
         if (state.epoch + 1) % self.every == 0:

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mlplab.callbacks.base import Callback
-from mlplab.losses import Loss
-from mlplab.metrics import Metric, metric_name
+from mlplab._checks import invalid
+from mlplab.callbacks.base import Callback, config_arguments
+from mlplab.callbacks.config import to_host
+from mlplab.losses import LOSSES, Loss, get_loss
+from mlplab.metrics import METRICS, Metric, metric_name
 from mlplab.objective import evaluate
 
 if TYPE_CHECKING:
     from mlplab.state import TrainingState
+
+OWNER = "Validation"
 
 
 class Validation(Callback):
@@ -22,7 +26,11 @@ class Validation(Callback):
     X: (n_val, n_inputs), y: (n_val, n_outputs), both already checked; the
     model runs in predict mode (no dropout, running batch-norm statistics).
     `fit` adds this first when given validation data, so callbacks after it
-    (early stopping) see the epoch's validation values.
+    (early stopping) see the epoch's validation values. The values go into the
+    History as the model computes them (any namespace); the History brings
+    them to NumPy when read. A config holds the data as nested lists with its
+    dtype, the loss's name and the metrics' names (user functions cannot be
+    written down); it is meant for small held-out sets.
     """
 
     def __init__(self, X: np.ndarray, y: np.ndarray, loss: Loss,
@@ -30,7 +38,38 @@ class Validation(Callback):
         self.X, self.y, self.loss, self.metrics = X, y, loss, list(metrics)
         self.names = ["val_loss", *(f"val_{metric_name(m)}" for m in self.metrics)]
 
+    def get_config(self) -> dict[str, Any]:
+        X, y = np.asarray(to_host(self.X)), np.asarray(to_host(self.y))
+        return {"type": type(self).__name__, "X": X.tolist(), "y": y.tolist(),
+                "dtype": X.dtype.name, "loss": _loss_name(self.loss),
+                "metrics": [_metric_name(m) for m in self.metrics]}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Validation:
+        arguments = config_arguments(cls, config)
+        dtype = arguments.pop("dtype", "float64")
+        X, y = (np.asarray(arguments.pop(k), dtype=dtype) for k in ("X", "y"))
+        return cls(X, y, get_loss(arguments.pop("loss"), owner=f"{OWNER}.from_config"),
+                   **arguments)
+
     def on_epoch_end(self, state: TrainingState) -> None:
         results = evaluate(state.model, self.X, self.y, self.loss, self.metrics)
         for name, value in zip(self.names, results.values(), strict=True):
             state.history.column(name).append(value)
+
+
+def _loss_name(loss: Loss) -> str:
+    """The registered name of a built-in loss; other losses cannot be written down."""
+    if LOSSES.get(loss.name) is not type(loss):
+        raise invalid("loss", OWNER, f"one of {sorted(LOSSES)} to be written into a config",
+                      loss)
+    return loss.name
+
+
+def _metric_name(metric: str | Metric) -> str:
+    """A metric's name, for a built-in metric; functions of the user's cannot be written down."""
+    name = metric if isinstance(metric, str) else metric_name(metric)
+    if METRICS.get(name) is None or not (isinstance(metric, str) or METRICS[name] is metric):
+        raise invalid("metrics", OWNER, f"names from {sorted(METRICS)} to be written into a "
+                      "config", metric)
+    return name

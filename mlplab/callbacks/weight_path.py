@@ -9,7 +9,8 @@ import numpy as np
 
 from mlplab._checks import check_int
 from mlplab.callbacks.base import Callback
-from mlplab.surface import weight_ref
+from mlplab.callbacks.config import plain, to_host
+from mlplab.surface import WeightRef, weight_ref
 
 if TYPE_CHECKING:
     from mlplab.state import TrainingState
@@ -23,16 +24,24 @@ class WeightPath(Callback):
     ``iterations`` the steps taken at each record (0: the initial weights),
     and ``refs`` the resolved weights. Feed ``values`` to
     `mlplab.surface.error_surface` as its ``path`` to draw the path on the surface.
+    Records stay in the model's namespace until ``values`` is read.
     """
 
     def __init__(self, weights: Sequence[Any], *, every: int = 1) -> None:
         self.weights = list(weights)
         self.every = check_int("every", "WeightPath", every, low=1)
 
+    def get_config(self) -> dict[str, Any]:
+        weights = [[w.param, list(w.index)] if isinstance(w, WeightRef) else w
+                   for w in self.weights]
+        return {"type": type(self).__name__,
+                "weights": plain("weights", "WeightPath", weights), "every": self.every}
+
     def on_train_begin(self, state: TrainingState) -> None:
         self.refs = [weight_ref(state.model, spec, owner="WeightPath") for spec in self.weights]
+        self._xp = state.params.backend.xp
         self.iterations: list[int] = []
-        self._values: list[np.ndarray] = []
+        self._values: list[Any] = []
         self._record(state, 0)
 
     def on_step_end(self, state: TrainingState) -> None:
@@ -46,11 +55,11 @@ class WeightPath(Callback):
 
     def _record(self, state: TrainingState, steps: int) -> None:
         params = state.params
-        self._values.append(np.stack([params[r.param][(..., *r.index)] for r in self.refs],
-                                     axis=-1))
+        self._values.append(self._xp.stack([params[r.param][(..., *r.index)]
+                                            for r in self.refs], axis=-1))
         self.iterations.append(steps)
 
     @property
     def values(self) -> np.ndarray:
-        """(n_records, *population, k): the weights' values at each record."""
-        return np.array(self._values)
+        """(n_records, *population, k): the weights' values at each record, as NumPy."""
+        return np.array([to_host(v) for v in self._values])
