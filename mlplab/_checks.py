@@ -97,7 +97,7 @@ def as_float_array(name: str, owner: str, value: Any, *, ndim: tuple[int, ...],
 
 def _foreign(value: Any) -> bool:
     """Whether `value` is an array of a namespace other than NumPy's."""
-    return hasattr(value, "__array_namespace__") and not isinstance(value, np.ndarray)
+    return hasattr(value, "__array_namespace__") and not isinstance(value, np.ndarray | np.generic)
 
 
 def _check_shape(name: str, owner: str, shape: tuple[int, ...], ndim: tuple[int, ...]) -> None:

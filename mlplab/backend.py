@@ -159,7 +159,7 @@ def _unpickle(module: str, name: str, device: Any) -> Backend:
 
 def to_numpy(a: Any) -> Any:
     """Any array (CuPy, array-api-strict, ...) as a NumPy array on the host; others unchanged."""
-    if isinstance(a, np.ndarray) or not _is_array(a):
+    if isinstance(a, np.ndarray | np.generic) or not _is_array(a):
         return a
     if hasattr(a, "get") and type(a).__module__.startswith("cupy"):
         return a.get()
@@ -175,11 +175,11 @@ def to_numpy_all(arrays: Any) -> Iterator[Any]:
 
 
 def _is_array(a: Any) -> bool:
-    return isinstance(a, np.ndarray) or hasattr(a, "__array_namespace__")
+    return isinstance(a, np.ndarray | np.generic) or hasattr(a, "__array_namespace__")
 
 
 def _is_array_of(a: Any, xp: Any) -> bool:
-    if not hasattr(a, "__array_namespace__") or isinstance(a, np.ndarray):
+    if not hasattr(a, "__array_namespace__") or isinstance(a, np.ndarray | np.generic):
         return False
     import array_api_compat
 

@@ -268,7 +268,7 @@ class MeanSquares(Loss):
 
     name = "test_mse"
 
-    def value(self, out, y):
+    def value(self, out, y, xp=None):
         space = namespace_of(out)
         return space.mean((out - y) ** 2, axis=(-2, -1))
 
@@ -276,8 +276,8 @@ class MeanSquares(Loss):
 class Linear:
     """A model with one weight array: out = X @ W (population: one W per model)."""
 
-    def __init__(self, W):
-        self.W, self.layers, self.buffers = W, [None], []
+    def __init__(self, W, backend):
+        self.W, self.layers, self.buffers, self.backend = W, [None], [], backend
 
     def forward(self, X, *, training):
         return namespace_of(self.W).matmul(X, self.W)
@@ -290,7 +290,7 @@ def test_validation_records_values_the_history_gives_back_as_numpy(population):
     histories = []
     for backend in (NUMPY, STRICT):
         state = State(backend, population)
-        state.model = Linear(backend.asarray(W))
+        state.model = Linear(backend.asarray(W), backend)
         callback = Validation(backend.asarray(X), backend.asarray(y), MeanSquares())
         for epoch in range(3):
             state.epoch = epoch

@@ -36,25 +36,16 @@ def plain(name: str, owner: str, value: Any) -> Any:
     raise invalid(name, owner, f"{PLAIN} to be written into a config", value)
 
 
-def to_host(a: Any) -> Any:
-    """`mlplab.backend.to_numpy`, passing NumPy scalars through as they are.
-
-    (`to_numpy` takes a NumPy scalar, which has ``__array_namespace__``, for
-    another library's array and fails on it.)
-    """
-    return a if isinstance(a, np.generic) else to_numpy(a)
-
-
 def arrays_state(prefix: str, arrays: Sequence[Any]) -> dict[str, np.ndarray]:
     """``{prefix_0: array 0, ...}``: host copies of `arrays` (any namespace)."""
-    return {f"{prefix}_{i}": np.array(to_host(a)) for i, a in enumerate(arrays)}
+    return {f"{prefix}_{i}": np.array(to_numpy(a)) for i, a in enumerate(arrays)}
 
 
 def arrays_from_state(prefix: str, state: dict[str, Any], backend: Backend) -> list[Any]:
     """The arrays `arrays_state` stored under `prefix`, as fresh arrays of `backend`."""
     arrays = []
     while f"{prefix}_{len(arrays)}" in state:
-        host = np.array(to_host(state[f"{prefix}_{len(arrays)}"]))  # a copy: ours to change
+        host = np.array(to_numpy(state[f"{prefix}_{len(arrays)}"]))  # a copy: ours to change
         arrays.append(backend.asarray(host))
     return arrays
 

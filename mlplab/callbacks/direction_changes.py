@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mlplab.callbacks.base import Resumable
-from mlplab.callbacks.config import arrays_from_state, arrays_state, check_like, to_host
+from mlplab.callbacks.config import arrays_from_state, arrays_state, check_like, to_numpy
 
 if TYPE_CHECKING:
     from mlplab.state import TrainingState
@@ -58,7 +58,7 @@ class DirectionChanges(Resumable):
     @property
     def counts(self) -> list[np.ndarray]:
         """Changes of direction per weight: one int64 NumPy array per parameter."""
-        return [to_host(count) for count in self._counts]
+        return [to_numpy(count) for count in self._counts]
 
     def _state(self) -> dict[str, Any]:
         state = arrays_state("counts", self._counts)

@@ -9,7 +9,7 @@ import numpy as np
 
 from mlplab._checks import all_finite, check_int
 from mlplab.callbacks.base import Callback
-from mlplab.callbacks.config import copy_array, to_host
+from mlplab.callbacks.config import copy_array, to_numpy
 
 if TYPE_CHECKING:
     from mlplab.state import TrainingState
@@ -105,7 +105,7 @@ class DivergenceGuard(Callback):
 
     @staticmethod
     def _error(state: TrainingState, kept: str) -> DivergenceError:
-        loss = np.asarray(to_host(state.loss))
+        loss = np.asarray(to_numpy(state.loss))
         models = np.flatnonzero(~np.isfinite(loss)).tolist() if loss.ndim else []
         first_bad = np.ravel(loss)[np.flatnonzero(~np.isfinite(np.ravel(loss)))[0]]
         who = f" for models {models} of the population" if loss.ndim else ""

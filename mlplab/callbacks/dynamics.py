@@ -8,7 +8,7 @@ import numpy as np
 
 from mlplab._checks import check_int
 from mlplab.callbacks.base import Callback
-from mlplab.callbacks.config import to_host
+from mlplab.callbacks.config import to_numpy
 from mlplab.diagnostics import param_labels
 
 if TYPE_CHECKING:
@@ -81,5 +81,5 @@ class TrainingDynamics(Callback):
 def _by_name(names: list[str], records: list[list[Any]]) -> dict[str, np.ndarray]:
     """Records (any namespace, one list per step) as NumPy columns by parameter name."""
     columns = zip(*records, strict=True) if records else [[] for _ in names]
-    return {name: np.array([to_host(value) for value in column])
+    return {name: np.array([to_numpy(value) for value in column])
             for name, column in zip(names, columns, strict=True)}

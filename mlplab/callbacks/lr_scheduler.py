@@ -9,7 +9,7 @@ import numpy as np
 
 from mlplab._checks import invalid
 from mlplab.callbacks.base import Callback, config_arguments
-from mlplab.callbacks.config import plain, to_host
+from mlplab.callbacks.config import plain, to_numpy
 from mlplab.optim.base import per_model
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ class LearningRateScheduler(Callback):
 
     def _scale(self, like: Any) -> Any:
         """The epoch's factor for one update array: a float, or (*population, 1, ...)."""
-        factor = np.asarray(to_host(self._factor))
+        factor = np.asarray(to_numpy(self._factor))
         if factor.ndim == 0:
             return float(factor)  # a Python float keeps the update's dtype on every namespace
         scale = self._backend.asarray(factor, dtype=like.dtype)

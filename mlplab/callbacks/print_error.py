@@ -9,7 +9,7 @@ import numpy as np
 
 from mlplab._checks import check_int, invalid
 from mlplab.callbacks.base import Callback, config_arguments
-from mlplab.callbacks.config import plain, to_host
+from mlplab.callbacks.config import plain, to_numpy
 from mlplab.metrics import METRICS, Metric, get_metric
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ class PrintError(Callback):
     def on_step_end(self, state: TrainingState) -> None:
         if state.iteration % self.every:
             return
-        error = np.asarray(to_host(self.metric(state.outputs, state.y_batch)))
+        error = np.asarray(to_numpy(self.metric(state.outputs, state.y_batch)))
         error = float(error) if error.ndim == 0 else error
         self.iterations.append(state.iteration)
         self.errors.append(error)

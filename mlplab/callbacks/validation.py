@@ -9,7 +9,7 @@ import numpy as np
 
 from mlplab._checks import invalid
 from mlplab.callbacks.base import Callback, config_arguments
-from mlplab.callbacks.config import to_host
+from mlplab.callbacks.config import to_numpy
 from mlplab.losses import LOSSES, Loss, get_loss
 from mlplab.metrics import METRICS, Metric, metric_name
 from mlplab.objective import evaluate
@@ -39,7 +39,7 @@ class Validation(Callback):
         self.names = ["val_loss", *(f"val_{metric_name(m)}" for m in self.metrics)]
 
     def get_config(self) -> dict[str, Any]:
-        X, y = np.asarray(to_host(self.X)), np.asarray(to_host(self.y))
+        X, y = np.asarray(to_numpy(self.X)), np.asarray(to_numpy(self.y))
         return {"type": type(self).__name__, "X": X.tolist(), "y": y.tolist(),
                 "dtype": X.dtype.name, "loss": _loss_name(self.loss),
                 "metrics": [_metric_name(m) for m in self.metrics]}

@@ -9,7 +9,7 @@ import numpy as np
 
 from mlplab._checks import check_int
 from mlplab.callbacks.base import Callback
-from mlplab.callbacks.config import plain, to_host
+from mlplab.callbacks.config import plain, to_numpy
 from mlplab.surface import WeightRef, weight_ref
 
 if TYPE_CHECKING:
@@ -62,4 +62,4 @@ class WeightPath(Callback):
     @property
     def values(self) -> np.ndarray:
         """(n_records, *population, k): the weights' values at each record, as NumPy."""
-        return np.array([to_host(v) for v in self._values])
+        return np.array([to_numpy(v) for v in self._values])
