@@ -52,9 +52,9 @@ class Batches:
                 rows: Any = slice(start, start + self.size)
                 yield self.X[rows], self.y[rows]
             else:
-                yield self.rows(order[start:start + self.size])
+                yield self.take(order[start:start + self.size])
 
-    def rows(self, rows: np.ndarray) -> tuple[Any, Any]:
+    def take(self, rows: np.ndarray) -> tuple[Any, Any]:
         """The rows `rows` (host integer indices) of X and y, on the data's backend."""
         if self.backend.is_numpy:
             return self.X[rows], self.y[rows]

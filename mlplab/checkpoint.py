@@ -4,12 +4,14 @@ A checkpoint holds what a model file holds (see `mlplab.io`) plus the
 optimizer's state, the state of every random stream training draws from (the
 run's `mlplab.streams.RandomStreams`: the batch shuffler and each Dropout
 layer's streams), the position (epochs and iterations done) and the History
-so far. Arrays of any backend are written as NumPy arrays and moved back to
-the model's backend on resume. `fit(..., resume_from=path)` restores all of it
+so far, and the state of every callback that keeps one (`Callback.get_state`:
+EarlyStopping's patience and best weights, DirectionChanges' counts, the
+AW-SGD sampler's learned distribution). Arrays of any backend are written as
+NumPy arrays and moved back to the model's backend on resume. `fit(..., resume_from=path)` restores all of it
 and carries on with the next epoch, so an interrupted and resumed run equals
 an uninterrupted one. Checkpoints are taken at epoch ends (the `Checkpoint`
-callback). Callbacks keep their own state, which is not saved: an
-EarlyStopping resumes with fresh patience.
+callback). A resumed run must have the same stateful callbacks, in the same
+order, as the run that wrote the checkpoint; otherwise it is refused.
 
 The optimizer state, a tree of NamedTuples, tuples and lists, is stored as
 its leaves in traversal order; loading pours them back into the tree that a
@@ -26,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from mlplab.backend import to_numpy
+from mlplab.callbacks.base import overrides
 from mlplab.io import ModelFileError, named_arrays, read_archive, write_archive
 
 FORMAT, VERSION = "mlplab-checkpoint", 1
@@ -37,12 +40,16 @@ def save_checkpoint(path: str | os.PathLike, state: Any) -> Path:
     arrays = named_arrays(state.model)
     leaves = _leaves(state.optimizer_state)
     arrays.update({f"optimizer_{i}": leaf for i, leaf in enumerate(leaves)})
-    arrays.update({f"history_{name}": np.asarray(column)
-                   for name, column in state.history.history.items()})
+    arrays.update({f"history_{name}": state.history[name] for name in state.history.history})
+    stateful = _stateful(state.callbacks)
+    for i, callback in enumerate(stateful):
+        arrays.update({f"callback_{i}_{key}": np.asarray(to_numpy(value))
+                       for key, value in callback.get_state().items()})
     header = {"format": FORMAT, "version": VERSION, "config": state.model.get_config(),
               "epoch": state.epoch, "iteration": state.iteration,
               "history": list(state.history.history),
-              "random_streams": state.random_streams.state()}
+              "random_streams": state.random_streams.state(),
+              "callbacks": [type(c).__name__ for c in stateful]}
     write_archive(path, header, arrays)
     return path
 
@@ -57,6 +64,11 @@ def resume(path: str | os.PathLike, state: Any, optimizer: Any) -> None:
     if set(header["random_streams"]) != set(streams.generators()):
         raise ModelFileError(f"{path} holds random streams {sorted(header['random_streams'])}"
                              f"; this run has {sorted(streams.generators())}")
+    stateful = _stateful(state.callbacks)
+    if header.get("callbacks", []) != [type(c).__name__ for c in stateful]:
+        raise ModelFileError(f"{path} was written by a run with the callbacks "
+                             f"{header.get('callbacks', [])} keeping state; this run has "
+                             f"{[type(c).__name__ for c in stateful]}")
     state.model.set_weights([arrays[f"param_{i}"] for i in range(len(state.params))])
     state.model.set_buffers([arrays[f"buffer_{i}"] for i in range(len(state.model.buffers))])
     template = optimizer.init(state.params)
@@ -65,7 +77,16 @@ def resume(path: str | os.PathLike, state: Any, optimizer: Any) -> None:
     streams.set_state(header["random_streams"])
     for name in header["history"]:
         state.history.column(name).extend(arrays[f"history_{name}"])
+    for i, callback in enumerate(stateful):
+        prefix = f"callback_{i}_"
+        callback.set_state({key[len(prefix):]: value for key, value in arrays.items()
+                            if key.startswith(prefix)})
     state.epoch, state.iteration = header["epoch"] + 1, header["iteration"]
+
+
+def _stateful(callbacks: Any) -> list[Any]:
+    """The callbacks whose state a checkpoint keeps: those that define `get_state`."""
+    return [c for c in callbacks or () if overrides(c, "get_state")]
 
 
 def _architecture(config: dict[str, Any]) -> dict[str, Any]:

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mlplab._checks import check_number, invalid
+from mlplab.backend import to_numpy
 from mlplab.batches import Batches
 from mlplab.callbacks.base import Callback
 
@@ -75,7 +76,8 @@ class AdaptiveBatches(Batches, Callback):
 
     def __init__(self, objective: Objective, batch_size: int, settings: AdaptiveSampling, *,
                  seed: Any = None) -> None:
-        super().__init__(objective.X, objective.y, batch_size, shuffle=True, seed=seed)
+        super().__init__(objective.X, objective.y, batch_size, shuffle=True, seed=seed,
+                         backend=objective.model.backend)
         self.objective, self.eta, self.mix = objective, settings.eta, settings.mix
         self.logits = np.zeros(self.n)
         self.counts = np.zeros(self.n, dtype=np.int64)
@@ -90,13 +92,15 @@ class AdaptiveBatches(Batches, Callback):
             self.rows = self.rng.choice(self.n, size=self.size, p=self.probabilities)
             self.counts += np.bincount(self.rows, minlength=self.n)
             weights = 1 / (self.n * self.probabilities[self.rows])  # p_i / q_i
-            self.objective.sample_weights = weights[:, None].astype(self.X.dtype)
-            yield self.X[self.rows], self.y[self.rows]
+            self.objective.sample_weights = self.backend.asarray(weights[:, None],
+                                                                 dtype=self.X.dtype)
+            yield self.take(self.rows)
 
     def on_step_end(self, state: TrainingState) -> None:
-        grad = self.objective.output_gradient  # (*population, batch, n_outputs)
+        # The sampler learns on the host: (*population, batch, n_outputs) -> (batch,).
+        grad = to_numpy(self.objective.output_gradient)
         squared = (grad * grad).sum(axis=-1).reshape(-1, self.size).mean(axis=0)
-        scores = squared * self.objective.sample_weights[:, 0] ** 2  # ||g~_i||^2
+        scores = squared * to_numpy(self.objective.sample_weights)[:, 0] ** 2  # ||g~_i||^2
         scores = scores / max(scores.mean(), np.finfo(float).tiny)
         step = np.bincount(self.rows, weights=scores, minlength=self.n)
         step -= scores.sum() * self.probabilities  # sum over the batch of s_i (e_i - q)
@@ -105,3 +109,18 @@ class AdaptiveBatches(Batches, Callback):
 
     def on_train_end(self, state: TrainingState) -> None:
         self.objective.sample_weights = None
+
+    def get_state(self) -> dict[str, Any]:
+        """The learned sampling logits and the draw counts (a checkpoint keeps them)."""
+        return {"logits": self.logits.copy(), "counts": self.counts.copy()}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Put back what `get_state` returned, so a resumed run draws as the first would."""
+        for key in ("logits", "counts"):
+            value = np.asarray(state.get(key) if isinstance(state, dict) else None)
+            if value.shape != (self.n,):
+                raise invalid("state", "AdaptiveBatches.set_state", f"a dict with {key!r} of "
+                              f"shape ({self.n},) (from get_state)", state)
+        self.logits = np.array(state["logits"], dtype=float)
+        self.counts = np.array(state["counts"], dtype=np.int64)
+        self._update_probabilities()

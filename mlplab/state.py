@@ -16,7 +16,8 @@ class TrainingState:
 
     outputs: the step's batch outputs before its update; y_batch: its targets;
     loss: the loss per model; grads, updates: lists in the order of `params`;
-    random_streams: the run's `RandomStreams` (checkpoints save and restore them).
+    random_streams: the run's `RandomStreams` (checkpoints save and restore them);
+    callbacks: the run's callbacks (checkpoints save and restore their state).
     """
 
     def __init__(self, model: Any, optimizer_state: Any, history: History, *,
@@ -32,4 +33,5 @@ class TrainingState:
         self.updates: list[Any] = []
         self.stop_training = False
         self.random_streams: Any = None
+        self.callbacks: list[Any] = []  # the run's callbacks, whose state checkpoints keep
         self.optimizer_config: Any = None

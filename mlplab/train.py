@@ -135,6 +135,7 @@ def _train(objective: Objective, optimizer: GradientTransformation, batches: Bat
     state = TrainingState(model, optimizer.init(model.params), history, epochs=n_epochs,
                           max_steps=max_steps)
     state.random_streams = RandomStreams(model, seed, batches=batches.rng)
+    state.callbacks = callbacks
     objective.rngs = state.random_streams.per_layer
     if resume_from is not None:
         resume(resume_from, state, optimizer)

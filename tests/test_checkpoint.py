@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from mlplab import BatchNorm, Dense, Dropout, ModelFileError, Sequential, fit
+from mlplab import MLP, BatchNorm, Dense, Dropout, ModelFileError, Sequential, fit
 from mlplab.callbacks import Callback, Checkpoint
 from mlplab.layers import Activation
-from mlplab.optim import adam
+from mlplab.optim import adam, sgd
 from mlplab.optim.schedules import exponential_decay
 
 
@@ -86,3 +86,59 @@ def test_a_model_file_is_not_a_checkpoint(tmp_path):
     path = save(network(), tmp_path / "model.npz")
     with pytest.raises(ModelFileError, match="not an mlplab checkpoint file"):
         train(network(), 3, resume_from=path)
+
+
+def test_early_stopping_and_direction_counts_resume_exactly(tmp_path):
+    from mlplab.callbacks import Checkpoint, DirectionChanges, EarlyStopping
+
+    rng = np.random.default_rng(4)
+    X, y = rng.normal(size=(40, 3)), rng.normal(size=(40, 1))
+
+    def run(epochs, path=None, resume_from=None):
+        net = MLP([3, 8, 1], seed=2)
+        stop, counts = EarlyStopping("val_loss", patience=3), DirectionChanges()
+        callbacks = [stop, counts] + ([Checkpoint(path)] if path else [])
+        fit(net, X, y, optimizer=sgd(0.3), epochs=epochs, batch_size=8, seed=1,
+            validation_split=0.25, callbacks=callbacks, resume_from=resume_from)
+        return net, stop, counts
+
+    whole, stop, counts = run(30)
+    path = tmp_path / "run.ckpt.npz"
+    run(stop.best_epoch + 2, path=path)  # interrupted while EarlyStopping is waiting
+    again, stop2, counts2 = run(30, resume_from=path)
+    assert stop2.stopped_epoch == stop.stopped_epoch and stop2.best_epoch == stop.best_epoch
+    for a, b in zip(whole.params, again.params, strict=True):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(counts.counts, counts2.counts, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_resuming_with_other_stateful_callbacks_is_refused(tmp_path):
+    from mlplab.callbacks import Checkpoint, EarlyStopping
+
+    X, y = np.random.default_rng(0).normal(size=(20, 3)), np.ones(20)
+    path = tmp_path / "run.ckpt.npz"
+    fit(MLP([3, 4, 1], seed=0), X, y, epochs=2, callbacks=[Checkpoint(path)])
+    with pytest.raises(ModelFileError, match="EarlyStopping"):
+        fit(MLP([3, 4, 1], seed=0), X, y, epochs=4, validation_split=0.2,
+            callbacks=[EarlyStopping()], resume_from=path)
+
+
+def test_an_aw_sgd_run_resumes_exactly(tmp_path):
+    from mlplab.callbacks import Checkpoint
+
+    rng = np.random.default_rng(5)
+    X, y = rng.normal(size=(48, 3)), rng.normal(size=(48, 1))
+
+    def run(epochs, callbacks=(), resume_from=None):
+        net = MLP([3, 6, 1], seed=3)
+        fit(net, X, y, optimizer=sgd(0.05), epochs=epochs, batch_size=8, seed=2,
+            sampler="aw-sgd", callbacks=list(callbacks), resume_from=resume_from)
+        return net
+
+    whole = run(6)
+    path = tmp_path / "aw.ckpt.npz"
+    run(3, [Checkpoint(path)])
+    again = run(6, resume_from=path)
+    for a, b in zip(whole.params, again.params, strict=True):
+        np.testing.assert_array_equal(a, b)
