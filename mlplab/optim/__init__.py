@@ -1,8 +1,13 @@
 """Optimizers as gradient transformations; see `mlplab.optim.base`.
 
-Importing this package registers every optimizer, chain link and schedule
-(each module adds its own entries to `mlplab.optim.registry`).
+Importing this package imports every module in it, and each module registers
+its own optimizers, chain links and schedules (`mlplab.optim.registry`), so a
+new optimizer is one new module: `fit(optimizer=...)`, the command line, the
+sweep grid and configs find it by name.
 """
+
+import importlib
+import pkgutil
 
 from mlplab.optim.adadelta import AdadeltaState, adadelta, scale_by_adadelta
 from mlplab.optim.adagrad import AdagradState, adagrad, scale_by_adagrad
@@ -86,3 +91,6 @@ __all__ = [
     "simulated_annealing",
     "step_decay",
 ]
+
+for _module in pkgutil.iter_modules(__path__):  # the modules not imported above register too
+    importlib.import_module(f"{__name__}.{_module.name}")

@@ -69,17 +69,17 @@ def members(population: tuple[int, ...]) -> Iterable[tuple[int, ...]]:
     return itertools.product(*(range(n) for n in population))
 
 
-def sum_of_squares(xp: Any, g: Any) -> float:
+def sum_of_squares(backend: Backend, g: Any) -> float:
     """sum(g**2) over every entry of one array, as a Python float.
 
     NumPy's `vdot` is the fast path (one BLAS call, no reshape); elsewhere the
     standard's `vecdot` of the flattened array. A population member and a
     single model reduce the same way, so their norms agree bit for bit.
     """
-    if xp is np:
+    if backend.is_numpy:
         return float(np.vdot(g, g))
-    flat = xp.reshape(g, (-1,))
-    return float(xp.vecdot(flat, flat))
+    flat = backend.xp.reshape(g, (-1,))
+    return float(backend.xp.vecdot(flat, flat))
 
 
 def shape_for(value: Any, like: Any, backend: Backend) -> Any:
@@ -151,6 +151,7 @@ def per_array(rule: Rule, state_type: type[NamedTuple], *, owner: str,
     counted = state_type._fields[:1] == ("count",)
     n_fields = len(state_type._fields) - counted
     make_state = init or (_zeros(n_fields) if n_fields else _no_state)
+    numpy_cache, scalar, make = static.numpy, static.scalar, static.make
 
     def initialize(params: Params) -> Any:
         check_population(owner, params, **hyperparameters, **(check or {}))
@@ -163,17 +164,20 @@ def per_array(rule: Rule, state_type: type[NamedTuple], *, owner: str,
     def update_stateless(grads: Params, state: Any, params: Params | None = None
                          ) -> tuple[Params, Any]:
         """The hot path (sgd's): no state, fixed hyperparameters, one cache look-up per array."""
-        backend = getattr(params, "backend", None) or backend_of(*grads)
-        xp, make = backend.xp, static.make
-        cache = static.numpy if backend.is_numpy else static.cache(backend)
-        if static.scalar:
+        try:
+            backend = params.backend
+        except AttributeError:  # a plain list of arrays, or no params
+            backend = backend_of(*grads)
+        cache = numpy_cache if backend.is_numpy else static.cache(backend)
+        xp = backend.xp
+        if scalar:
             return [rule(xp, g, *(cache.get(g.dtype) or make(cache, g, backend)))
                     for g in grads], state
         return [rule(xp, g, *(cache.get((g.dtype, g.ndim)) or make(cache, g, backend)))
                 for g in grads], state
 
     def update(grads: Params, state: Any, params: Params | None = None) -> tuple[Params, Any]:
-        backend = getattr(params, "backend", None) or backend_of(*grads)
+        backend = _backend(params, grads)
         xp, cache = backend.xp, static.cache(backend)
         count = state[0] if counted else 0
         step = _Shaped(tuple(per_step(count))) if per_step is not None else None

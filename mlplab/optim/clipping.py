@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from mlplab.backend import Backend
 from mlplab.optim._hyperparameters import check_population, check_positive
 from mlplab.optim._lift import members, per_array, shape_for, sum_of_squares
 from mlplab.optim.base import EmptyState, GradientTransformation, Params, population_ndim
@@ -42,9 +43,9 @@ class ClipByGlobalNormState(NamedTuple):
     population_ndim: int
 
 
-def global_norm(xp: Any, grads: Params) -> float:
+def global_norm(backend: Backend, grads: Params) -> float:
     """||g|| = sqrt(sum over all arrays and entries of g**2), for one model."""
-    return math.sqrt(sum(sum_of_squares(xp, g) for g in grads))
+    return math.sqrt(sum(sum_of_squares(backend, g) for g in grads))
 
 
 def clip_by_global_norm(max_norm: Any) -> GradientTransformation:
@@ -72,17 +73,16 @@ def clip_by_global_norm(max_norm: Any) -> GradientTransformation:
     def update(grads: Params, state: ClipByGlobalNormState, params: Params | None = None
                ) -> tuple[Params, ClipByGlobalNormState]:
         backend = backend_of_params(grads if params is None else params)
-        xp = backend.xp
         population = tuple(grads[0].shape[:state.population_ndim]) if grads else ()
         if not population:  # one model: plain numbers
-            norm = global_norm(xp, grads)
+            norm = global_norm(backend, grads)
             if norm <= max_norm:
                 return list(grads), state
             return [(max_norm / norm) * g for g in grads], state
         limits = np.broadcast_to(max_norm, population)
         factors = np.ones(population)
         for k in members(population):
-            norm = global_norm(xp, [g[(*k, ...)] for g in grads])
+            norm = global_norm(backend, [g[(*k, ...)] for g in grads])
             if norm > limits[k]:
                 factors[k] = limits[k] / norm
         if np.all(factors == 1.0):  # nothing to trim: skip the copies
