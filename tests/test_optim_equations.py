@@ -308,6 +308,14 @@ def test_update_is_pure_and_keeps_float32(name):
         np.testing.assert_array_equal(p, q)
     for g, h in zip(grads[0], saved_grads, strict=True):
         np.testing.assert_array_equal(g, h)
+    assert all(leaf.dtype == np.float32 for leaf in state_arrays(state))
+
+
+def state_arrays(tree):
+    """Every array in a state tree of NamedTuples and tuples (as checkpoints walk it)."""
+    if isinstance(tree, tuple | list):
+        return [leaf for child in tree for leaf in state_arrays(child)]
+    return [tree] if isinstance(tree, np.ndarray) else []
 
 
 def test_centered_rmsprop_stays_finite_under_a_constant_gradient():
