@@ -59,6 +59,7 @@ BAD = [
     (adam, dict(beta1=1.0), r"'beta1' parameter of adam must be .* \[0, 1\)"),
     (adam, dict(beta2=-0.5), "'beta2' parameter of adam"),
     (adam, dict(eps=0.0), r"'eps' parameter of adam must be .* \(0, inf\)"),
+    (adam, dict(amsgrad=1), "'amsgrad' parameter of adam must be True or False"),
     (adamw, dict(weight_decay=-0.1), "'weight_decay' parameter of adamw"),
     (adamw, dict(beta2=1.0), "'beta2' parameter of adamw"),
     (clip_by_value, dict(max_delta=0.0), "'max_delta' parameter of clip_by_value"),

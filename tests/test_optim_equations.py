@@ -182,6 +182,27 @@ def test_adam_follows_kingma_and_ba_algorithm_1():
     assert state.count == len(GRADS) and repr(state).startswith("AdamState(count=5, mu=(")
 
 
+def test_amsgrad_divides_by_the_largest_second_moment_so_far():
+    b1, b2, eps = 0.8, 0.95, 1e-3
+    # Gradients that shrink after the first steps, so v_t falls below its running maximum.
+    grads = [[g * (3.0 if t < 2 else 0.1) for g in step] for t, step in enumerate(GRADS)]
+    steps, state = run(scale_by_adam(b1, b2, eps, amsgrad=True), grads)
+
+    def reference(i):
+        m = v = v_max = np.zeros_like(PARAMS[i])
+        for t, step in enumerate(grads, start=1):
+            g = step[i]
+            m = b1 * m + (1 - b1) * g
+            v = b2 * v + (1 - b2) * g**2
+            v_max = np.maximum(v_max, v)  # torch.optim.Adam(amsgrad=True)
+            yield m / (1 - b1**t) / (np.sqrt(v_max / (1 - b2**t)) + eps)
+
+    assert_steps(steps, reference)
+    assert len(state.nu_max) == 2 and np.all(state.nu_max[0] >= state.nu[0])
+    assert np.any(state.nu_max[0] > state.nu[0])  # the maximum did hold the step back
+    assert run(scale_by_adam())[1].nu_max == ()  # off by default: no extra state
+
+
 def test_adam_first_step_is_alpha_times_the_sign_of_the_gradient():
     first, _ = run(adam(0.01), GRADS[:1])
     for u, g in zip(first[0], GRADS[0], strict=True):
@@ -266,7 +287,7 @@ def test_adam_with_a_schedule_scales_only_the_learning_rate():
 ALL = {
     "sgd": sgd(0.1), "momentum": sgd(0.1, momentum=0.9, weight_decay=0.01),
     "adagrad": adagrad(), "adadelta": adadelta(), "rmsprop": rmsprop(centered=True, momentum=0.5),
-    "adam": adam(step_decay(0.01, 2)), "adamw": adamw(),
+    "adam": adam(step_decay(0.01, 2)), "adamw": adamw(), "amsgrad": adam(amsgrad=True),
     "clip": chain(clip_by_global_norm(0.5), clip_by_value(0.1), l1_penalty(0.1), sgd(0.1)),
 }
 
@@ -287,6 +308,14 @@ def test_update_is_pure_and_keeps_float32(name):
         np.testing.assert_array_equal(p, q)
     for g, h in zip(grads[0], saved_grads, strict=True):
         np.testing.assert_array_equal(g, h)
+    assert all(leaf.dtype == np.float32 for leaf in state_arrays(state))
+
+
+def state_arrays(tree):
+    """Every array in a state tree of NamedTuples and tuples (as checkpoints walk it)."""
+    if isinstance(tree, tuple | list):
+        return [leaf for child in tree for leaf in state_arrays(child)]
+    return [tree] if isinstance(tree, np.ndarray) else []
 
 
 def test_centered_rmsprop_stays_finite_under_a_constant_gradient():

@@ -1,4 +1,10 @@
-"""A population of 3 with per-model hyperparameters equals 3 separate runs."""
+"""A population of 3 with per-model hyperparameters equals 3 separate runs.
+
+Two levels: whole fits of an MLP population (which also go through the
+model's and the loss's population arithmetic) to 1e-12, and the optimizers
+alone on random gradients, where each member must equal its separate run
+bit for bit.
+"""
 
 import numpy as np
 import pytest
@@ -10,13 +16,21 @@ from mlplab.optim import (
     adagrad,
     adam,
     adamw,
+    add_decayed_weights,
+    apply_updates,
     chain,
     clip_by_global_norm,
     clip_by_value,
+    constant_schedule,
     cosine_decay,
+    exponential_decay,
     l1_penalty,
+    l2_penalty,
     linear_warmup,
     rmsprop,
+    scale,
+    scale_by_learning_rate,
+    scale_by_momentum,
     sgd,
     step_decay,
 )
@@ -112,3 +126,104 @@ def test_per_model_hyperparameters_must_match_the_population():
         adam(beta1=per_model(0.9, 0.5)).init(params)
     with pytest.raises(ValueError, match=r"'max_norm' parameter of clip_by_global_norm"):
         clip_by_global_norm(per_model(1.0, 2.0)).init(params)
+
+
+# --- Bit for bit: each member of a population against its own single-model run ----------------
+#
+# The transformations are driven directly on random gradients (no model, no loss), so the
+# only arithmetic is the optimizer's: a member must reproduce its separate run exactly.
+
+def member(values, k):
+    """Member k's hyperparameters: arrays become their k-th entry, the rest stay."""
+    return {key: (v[k] if isinstance(v, np.ndarray) else v) for key, v in values.items()}
+
+
+K = 3
+ALPHA = per_model(0.05, 0.1, 0.02)
+SCHEDULES = {
+    "constant_schedule": lambda v: constant_schedule(v["rate"]),
+    "step_decay": lambda v: step_decay(v["rate"], 3, v["gamma"]),
+    "exponential_decay": lambda v: exponential_decay(v["rate"], v["gamma"]),
+    "cosine_decay": lambda v: cosine_decay(v["rate"], 12, v["final"]),
+    "linear_warmup": lambda v: linear_warmup(v["rate"], 5, init=v["final"],
+                                             after=cosine_decay(v["rate"], 9, v["final"])),
+}
+SCHEDULE_VALUES = dict(rate=per_model(0.1, 0.03, 0.2), gamma=per_model(0.9, 0.5, 0.77),
+                       final=per_model(0.01, 0.0, 0.003))
+
+# name -> (per-model hyperparameters, builder taking them as a dict)
+MEMBER_CASES = {
+    "sgd": (dict(alpha=ALPHA), lambda v: sgd(**v)),
+    "sgd_momentum_weight_decay": (dict(alpha=ALPHA, momentum=per_model(0.9, 0.5, 0.0),
+                                       weight_decay=per_model(0.0, 0.01, 0.1)),
+                                  lambda v: sgd(**v)),
+    "nesterov": (dict(alpha=ALPHA, momentum=per_model(0.9, 0.5, 0.7)),
+                 lambda v: sgd(**v, nesterov=True)),
+    "adagrad": (dict(alpha=ALPHA, eps=per_model(1e-10, 1e-3, 1e-6),
+                     initial_accumulator=per_model(0.0, 0.1, 1.0)), lambda v: adagrad(**v)),
+    "adadelta": (dict(alpha=per_model(1.0, 0.5, 2.0), rho=per_model(0.9, 0.95, 0.5),
+                      eps=per_model(1e-6, 1e-4, 1e-5)), lambda v: adadelta(**v)),
+    "rmsprop": (dict(alpha=ALPHA, decay=per_model(0.99, 0.9, 0.5),
+                     eps=per_model(1e-8, 1e-3, 1e-6)), lambda v: rmsprop(**v)),
+    "rmsprop_centered_momentum": (dict(alpha=ALPHA, decay=per_model(0.99, 0.9, 0.5),
+                                       momentum=per_model(0.0, 0.5, 0.9)),
+                                  lambda v: rmsprop(**v, centered=True)),
+    "adam": (dict(alpha=ALPHA, beta1=per_model(0.9, 0.5, 0.8), beta2=per_model(0.999, 0.9, 0.99),
+                  eps=per_model(1e-8, 1e-3, 1e-6)), lambda v: adam(**v)),
+    "amsgrad": (dict(alpha=ALPHA, beta1=per_model(0.9, 0.5, 0.8),
+                     beta2=per_model(0.999, 0.9, 0.99)), lambda v: adam(**v, amsgrad=True)),
+    "adamw": (dict(alpha=ALPHA, beta2=per_model(0.999, 0.95, 0.9),
+                   weight_decay=per_model(0.1, 0.0, 0.5)), lambda v: adamw(**v)),
+    "adamw_amsgrad": (dict(alpha=ALPHA, weight_decay=per_model(0.1, 0.0, 0.5)),
+                      lambda v: adamw(**v, amsgrad=True)),
+    "clip_by_value": (dict(max_delta=per_model(0.01, 0.5, 0.2)),
+                      lambda v: clip_by_value(v["max_delta"])),
+    "clip_by_global_norm": (dict(max_norm=per_model(0.5, 100.0, 2.0)),
+                            lambda v: clip_by_global_norm(v["max_norm"])),
+    "l1_penalty": (dict(strength=per_model(0.0, 0.01, 0.3)), lambda v: l1_penalty(v["strength"])),
+    "l2_penalty": (dict(strength=per_model(0.0, 0.01, 0.3)), lambda v: l2_penalty(v["strength"])),
+    "add_decayed_weights": (dict(weight_decay=per_model(0.1, 0.0, 0.02)),
+                            lambda v: add_decayed_weights(v["weight_decay"])),
+    "scale": (dict(factor=per_model(-0.1, 2.0, 0.3)), lambda v: scale(v["factor"])),
+    "clipped_momentum_chain": (dict(max_norm=per_model(0.5, 100.0, 2.0),
+                                    momentum=per_model(0.9, 0.5, 0.1)),
+                               lambda v: chain(clip_by_global_norm(v["max_norm"]),
+                                               scale_by_momentum(v["momentum"]),
+                                               scale_by_learning_rate(0.1))),
+    **{f"adam_{name}": (SCHEDULE_VALUES, lambda v, make=make: adam(make(v)))
+       for name, make in SCHEDULES.items()},
+}
+
+
+def random_steps(shapes, steps, seed, dtype):
+    rng = np.random.default_rng(seed)
+    return [[(rng.normal(size=s) * rng.choice([0.1, 1.0, 30.0])).astype(dtype) for s in shapes]
+            for _ in range(steps)]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", sorted(MEMBER_CASES))
+def test_member_equals_its_separate_run_bit_for_bit(name, dtype):
+    values, build = MEMBER_CASES[name]
+    shapes = [(K, 4, 5), (K, 5), (K, 5, 1), (K, 1)]
+    start = [p.astype(dtype) for p in random_steps(shapes, 1, seed=1, dtype=np.float64)[0]]
+    grads = random_steps(shapes, 20, seed=2, dtype=dtype)
+    population = ParamList([p.copy() for p in start], population=(K,))
+    optimizer = build(values)
+    state = optimizer.init(population)
+    singles = [ParamList([p[k].copy() for p in start]) for k in range(K)]
+    optimizers = [build(member(values, k)) for k in range(K)]
+    states = [opt.init(params) for opt, params in zip(optimizers, singles, strict=True)]
+    for step_grads in grads:
+        updates, state = optimizer.update(step_grads, state, population)
+        apply_updates(population, updates)
+        for k in range(K):
+            own, states[k] = optimizers[k].update([g[k] for g in step_grads], states[k],
+                                                  singles[k])
+            apply_updates(singles[k], own)
+            for u_pop, u in zip(updates, own, strict=True):
+                assert u_pop.dtype == u.dtype == dtype
+                assert np.array_equal(u_pop[k], u), f"member {k} of {name} differs"
+    for k in range(K):
+        for p_pop, p in zip(population, singles[k], strict=True):
+            assert np.array_equal(p_pop[k], p)

@@ -1,12 +1,16 @@
 """Full-batch solvers in fit: BFGS, L-BFGS (SciPy) and simulated annealing."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from scipy.optimize import minimize
 
 from mlplab import MLP, fit
-from mlplab.optim.annealing import simulated_annealing
+from mlplab.backend import NUMPY, get_backend, to_numpy
+from mlplab.optim.annealing import accept, simulated_annealing
 from mlplab.optim.quasi_newton import bfgs, lbfgs
+from mlplab.params import ParamList
 
 
 def regression(seed=0):
@@ -82,12 +86,12 @@ def test_annealing_lowers_the_loss_and_is_seeded():
 
 
 def test_annealing_accepts_uphill_moves_only_sometimes():
-    solver = simulated_annealing(temperature=1.0, seed=0)
-    loss, proposal = np.zeros(20000), np.full(20000, 1.0)
-    accepted = solver._metropolis(loss, proposal, 1.0).mean()
+    uniforms = np.random.default_rng(0).random(20000)
+    accepted = np.mean([accept(1.0, 1.0, u) for u in uniforms])
     assert accepted == pytest.approx(np.exp(-1.0), abs=0.01)
-    assert solver._metropolis(loss, -proposal, 1.0).all()
-    assert not solver._metropolis(loss, np.full(20000, np.nan), 1.0).any()
+    assert all(accept(-1.0, 1.0, u) for u in uniforms[:100])
+    assert not any(accept(np.nan, 1.0, u) for u in uniforms[:100])
+    assert not accept(np.inf, 1.0, 0.0)
 
 
 @pytest.mark.parametrize(
@@ -121,3 +125,137 @@ def test_lbfgs_gets_as_far_as_pytorch_lbfgs():
                   iterations=500)
     assert history["loss"][-1] <= 1.5 * float(torch_run["loss"])
     assert history["loss"][-1] < 1e-3 * history["loss"][0]
+
+
+# --- Populations and backends, on an objective that treats every member alike ------------------
+
+class MemberwiseObjective:
+    """0.25 * sum(d**4) + 0.5 * sum(c * d**2), d = W - target, for each model on its own.
+
+    A stand-in for `mlplab.objective.Objective` whose population numbers are,
+    by construction, each member's single-model numbers: the loss of a member
+    is the single-model expression on its slices. (The real objective's loss
+    reductions of a population and a single model can differ in the last
+    bit; that is the losses' business, not the solvers'.)
+    """
+
+    def __init__(self, params, targets, curvature):
+        self.model = SimpleNamespace(params=params)
+        self.targets, self.curvature = targets, curvature
+        self.xp = params.backend.xp
+
+    def _one(self, arrays, targets):
+        xp, value, grads = self.xp, 0.0, []
+        for a, t, c in zip(arrays, targets, self.curvature, strict=True):
+            d = a - t
+            value += float(xp.sum(0.25 * d**4 + 0.5 * c * d**2))
+            grads.append(d**3 + c * d)
+        return value, grads
+
+    def value_and_grads(self):
+        params = self.model.params
+        if not params.population:
+            return self._one(params, self.targets)
+        runs = [self._one([p[k, ...] for p in params], [t[k, ...] for t in self.targets])
+                for k in range(params.population[0])]
+        return (np.array([value for value, _ in runs]),
+                [self.xp.stack([grads[i] for _, grads in runs]) for i in range(len(params))])
+
+    def value(self):
+        return self.value_and_grads()[0]
+
+
+SHAPES = [(3, 2), (2,)]
+CURVATURE = [0.3, 2.0]
+
+
+def problem(k, backend=None):
+    """Member k's start and target (k None: a population of three)."""
+    rng = np.random.default_rng(5)
+    starts = [rng.normal(size=(3, *s)) for s in SHAPES]
+    targets = [rng.normal(size=(3, *s)) for s in SHAPES]
+    backend = backend or NUMPY
+    pick = (lambda a: a) if k is None else (lambda a: a[k])
+    params = ParamList([backend.asarray(pick(a).copy()) for a in starts],
+                       population=(3,) if k is None else (), backend=backend)
+    return MemberwiseObjective(params, [backend.asarray(pick(t)) for t in targets], CURVATURE)
+
+
+def solve(solver, objective, iterations):
+    losses = []
+    result = solver.minimize(objective, iterations, lambda loss: losses.append(loss) and False)
+    return result, np.array(losses), [to_numpy(p) for p in objective.model.params]
+
+
+SOLVERS = {
+    "bfgs": lambda k: bfgs(gtol=1e-14),
+    "lbfgs": lambda k: lbfgs(gtol=1e-14, history_size=4),
+    "annealing": lambda k: simulated_annealing(temperature=0.5, step_size=0.2,
+                                               seed=[11, 12, 13] if k is None else 11 + k),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SOLVERS))
+def test_population_member_equals_its_separate_run_bit_for_bit(name):
+    _, losses, params = solve(SOLVERS[name](None), problem(None), 60)
+    for k in range(3):
+        _, own_losses, own = solve(SOLVERS[name](k), problem(k), 60)
+        steps = len(own_losses)
+        assert np.array_equal(losses[:steps, k], own_losses)
+        assert np.all(losses[steps:, k] == own_losses[-1])  # a finished run repeats its last loss
+        for p, q in zip(params, own, strict=True):
+            assert np.array_equal(p[k], q)
+
+
+def test_annealing_population_equals_separate_mlp_runs():
+    X, y = regression()
+    make = lambda seed: simulated_annealing(temperature=0.05, step_size=0.05, seed=seed)  # noqa: E731
+    population = MLP([3, 4, 1], activation="tanh", seed=[0, 1])
+    history = fit(population, X, y, loss="mse", optimizer=make([5, 6]), iterations=200)
+    for k, (seed, stream) in enumerate([(0, 5), (1, 6)]):
+        single = MLP([3, 4, 1], activation="tanh", seed=seed)
+        own = fit(single, X, y, loss="mse", optimizer=make(stream), iterations=200)
+        for p, q in zip(population.params, single.params, strict=True):
+            assert np.array_equal(p[k], q)  # same draws, same decisions
+        # The losses agree to the last bit or two: a population's MSE reduces differently.
+        np.testing.assert_allclose(history["loss"][:, k], own["loss"], rtol=1e-14)
+
+
+def test_annealing_seed_for_a_population_spawns_one_stream_per_member():
+    spawned = simulated_annealing(seed=4).streams((3,))
+    expected = [np.random.default_rng(s) for s in np.random.SeedSequence(4).spawn(3)]
+    for rng, reference in zip(spawned, expected, strict=True):
+        assert rng.random() == reference.random()
+    _, losses, _ = solve(simulated_annealing(seed=4), problem(None), 30)
+    _, again, _ = solve(simulated_annealing(seed=4), problem(None), 30)
+    assert np.array_equal(losses, again)
+    assert len({tuple(losses[:, k]) for k in range(3)}) == 3  # members search differently
+
+
+@pytest.mark.parametrize(
+    ("seed", "fragment"),
+    [(-1, "'seed' parameter of annealing"), ("x", "'seed' parameter of annealing"),
+     ([1, 2.5], "'seed' parameter of annealing"), (True, "'seed' parameter of annealing")])
+def test_bad_annealing_seeds(seed, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        simulated_annealing(seed=seed)
+
+
+def test_annealing_needs_one_seed_per_member():
+    with pytest.raises(ValueError, match=r"'seed' parameter of annealing must be one seed per "
+                                         r"model \(3\). Got 2 seeds instead"):
+        solve(simulated_annealing(seed=[1, 2]), problem(None), 5)
+
+
+@pytest.mark.parametrize("name", sorted(SOLVERS))
+@pytest.mark.parametrize("population", [False, True], ids=["single", "population"])
+def test_solvers_run_on_array_api_strict(name, population):
+    strict = get_backend("array_api_strict")
+    k = None if population else 1
+    _, losses, params = solve(SOLVERS[name](k), problem(k), 25)
+    _, strict_losses, strict_params = solve(SOLVERS[name](k), problem(k, strict), 25)
+    assert all(isinstance(p, type(strict.asarray(np.zeros(1))))
+               for p in problem(k, strict).model.params)
+    np.testing.assert_allclose(strict_losses, losses, rtol=1e-12)
+    for p, q in zip(strict_params, params, strict=True):
+        np.testing.assert_allclose(p, q, rtol=1e-12, atol=1e-15)

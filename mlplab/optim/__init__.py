@@ -1,8 +1,18 @@
-"""Optimizers as gradient transformations; see `mlplab.optim.base`."""
+"""Optimizers as gradient transformations; see `mlplab.optim.base`.
+
+Importing this package imports every module in it, and each module registers
+its own optimizers, chain links and schedules (`mlplab.optim.registry`), so a
+new optimizer is one new module: `fit(optimizer=...)`, the command line, the
+sweep grid and configs find it by name.
+"""
+
+import importlib
+import pkgutil
 
 from mlplab.optim.adadelta import AdadeltaState, adadelta, scale_by_adadelta
 from mlplab.optim.adagrad import AdagradState, adagrad, scale_by_adagrad
 from mlplab.optim.adam import AdamState, adam, adamw, scale_by_adam
+from mlplab.optim.annealing import simulated_annealing
 from mlplab.optim.base import (
     EmptyState,
     GradientTransformation,
@@ -15,8 +25,10 @@ from mlplab.optim.base import (
     scale,
 )
 from mlplab.optim.clipping import ClipByGlobalNormState, clip_by_global_norm, clip_by_value
+from mlplab.optim.config import optimizer_config, optimizer_from_config
 from mlplab.optim.momentum import MomentumState, scale_by_momentum
 from mlplab.optim.penalties import add_decayed_weights, l1_penalty, l2_penalty
+from mlplab.optim.quasi_newton import bfgs, lbfgs
 from mlplab.optim.registry import OPTIMIZERS, get_optimizer
 from mlplab.optim.rmsprop import RMSpropState, rmsprop, scale_by_rms
 from mlplab.optim.schedules import (
@@ -49,6 +61,7 @@ __all__ = [
     "adamw",
     "add_decayed_weights",
     "apply_updates",
+    "bfgs",
     "chain",
     "clip_by_global_norm",
     "clip_by_value",
@@ -58,7 +71,10 @@ __all__ = [
     "get_optimizer",
     "l1_penalty",
     "l2_penalty",
+    "lbfgs",
     "linear_warmup",
+    "optimizer_config",
+    "optimizer_from_config",
     "per_model",
     "per_model_sum",
     "population_ndim",
@@ -72,5 +88,9 @@ __all__ = [
     "scale_by_rms",
     "scale_by_schedule",
     "sgd",
+    "simulated_annealing",
     "step_decay",
 ]
+
+for _module in pkgutil.iter_modules(__path__):  # the modules not imported above register too
+    importlib.import_module(f"{__name__}.{_module.name}")

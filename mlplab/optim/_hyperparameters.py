@@ -1,48 +1,19 @@
-"""Hyperparameters of the gradient transformations: their checks and their shapes.
+"""Hyperparameters of the gradient transformations: their checks, in the one message template.
 
 A hyperparameter is a Python number or one value per model of a population
-(an array of shape ``population``). `hyperparameter` turns either into a
-function of a parameter array that returns the value ready to multiply it,
-made once per (dtype, ndim) so the per-step cost is a dictionary look-up.
+(an array of shape ``population``); `mlplab.optim._lift` shapes it for each
+parameter array.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from mlplab._checks import check_number, invalid
-from mlplab.optim.base import Params, constant_like, per_model
 
-
-def hyperparameter(value: Any) -> Callable[[np.ndarray], Any]:
-    """``like(array)``: `value` as a 0-d array of array's dtype, or reshaped per model.
-
-    value: a scalar, or an array of shape ``population`` (see `per_model`).
-    """
-    if np.ndim(value) == 0:
-        return constant_like(value)
-    cache: dict[tuple[np.dtype, int], np.ndarray] = {}
-
-    def like(array: np.ndarray) -> Any:
-        key = (array.dtype, array.ndim)
-        shaped = cache.get(key)
-        if shaped is None:
-            shaped = cache[key] = per_model(value, array)
-        return shaped
-
-    return like
-
-
-def per_step(value: Any, like: np.ndarray) -> Any:
-    """A value computed afresh each step (a bias correction, a schedule's rate) for `like`.
-
-    A scalar becomes a Python float, which NumPy multiplies without changing
-    the array's dtype (a NumPy float64 scalar would turn float32 into float64).
-    """
-    return float(value) if np.ndim(value) == 0 else per_model(value, like)
+Params = list[Any]
 
 
 def check_fraction(name: str, owner: str, value: Any) -> Any:

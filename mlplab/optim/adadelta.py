@@ -4,23 +4,28 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-import numpy as np
-
-from mlplab.optim._hyperparameters import (
-    check_fraction,
-    check_population,
-    check_positive,
-    hyperparameter,
-)
-from mlplab.optim.base import GradientTransformation, Params, chain
+from mlplab.optim._hyperparameters import check_fraction, check_positive
+from mlplab.optim._lift import per_array
+from mlplab.optim.base import GradientTransformation, chain
+from mlplab.optim.config import config_of
+from mlplab.optim.registry import LINKS, register_optimizer
 from mlplab.optim.schedules import scale_by_learning_rate
 
 
 class AdadeltaState(NamedTuple):
     """Running averages of squared gradients E[g^2] and of squared steps E[dx^2]."""
 
-    mean_square_grad: tuple[np.ndarray, ...]
-    mean_square_step: tuple[np.ndarray, ...]
+    mean_square_grad: tuple[Any, ...]
+    mean_square_step: tuple[Any, ...]
+
+
+def adadelta_rule(xp: Any, g: Any, Eg: Any, Edx: Any, rho: Any, one_minus_rho: Any,
+                  eps: Any) -> tuple:
+    """Zeiler's Algorithm 1 for one array; u = dx."""
+    Eg = rho * Eg + one_minus_rho * (g * g)
+    dx = xp.sqrt(Edx + eps) / xp.sqrt(Eg + eps) * g
+    Edx = rho * Edx + one_minus_rho * (dx * dx)
+    return dx, Eg, Edx
 
 
 def scale_by_adadelta(rho: Any = 0.9, eps: Any = 1e-6, *, owner: str = "scale_by_adadelta"
@@ -39,35 +44,9 @@ def scale_by_adadelta(rho: Any = 0.9, eps: Any = 1e-6, *, owner: str = "scale_by
     """
     rho = check_fraction("rho", owner, rho)
     eps = check_positive("eps", owner, eps)
-    rho_like, keep_like = hyperparameter(rho), hyperparameter(1 - rho)
-    eps_like = hyperparameter(eps)
-
-    def init(params: Params) -> AdadeltaState:
-        check_population(owner, params, rho=rho, eps=eps)
-        zeros = tuple(np.zeros_like(p) for p in params)
-        return AdadeltaState(zeros, zeros)
-
-    def running_mean_square(average: np.ndarray, x: np.ndarray) -> np.ndarray:
-        new = x * x
-        new *= keep_like(x)
-        new += rho_like(x) * average
-        return new
-
-    def update(grads: Params, state: AdadeltaState, params: Params | None = None
-               ) -> tuple[Params, AdadeltaState]:
-        square_grads, square_steps, updates = [], [], []
-        for g, Eg, Edx in zip(grads, state.mean_square_grad, state.mean_square_step,
-                              strict=True):
-            Eg = running_mean_square(Eg, g)
-            step = np.sqrt(Edx + eps_like(g))
-            step /= np.sqrt(Eg + eps_like(g))
-            step *= g
-            square_grads.append(Eg)
-            square_steps.append(running_mean_square(Edx, step))
-            updates.append(step)
-        return updates, AdadeltaState(tuple(square_grads), tuple(square_steps))
-
-    return GradientTransformation(init, update)
+    return per_array(adadelta_rule, AdadeltaState, owner=owner,
+                     hyperparameters={"rho": rho, "one_minus_rho": 1 - rho, "eps": eps},
+                     config=config_of("scale_by_adadelta", rho=rho, eps=eps))
 
 
 def adadelta(alpha: Any = 1.0, *, rho: Any = 0.9, eps: Any = 1e-6) -> GradientTransformation:
@@ -77,5 +56,12 @@ def adadelta(alpha: Any = 1.0, *, rho: Any = 0.9, eps: Any = 1e-6) -> GradientTr
     PyTorch's extra factor, applied after dx enters E[dx^2] as in
     torch.optim.Adadelta. alpha: a float > 0, one value per model, or a schedule.
     """
-    return chain(scale_by_adadelta(rho, eps, owner="adadelta"),
-                 scale_by_learning_rate(alpha, owner="adadelta"))
+    scaling = scale_by_adadelta(rho, eps, owner="adadelta")
+    learning_rate = scale_by_learning_rate(alpha, owner="adadelta")
+    return chain(scaling, learning_rate)._replace(config=config_of(
+        "adadelta", alpha=learning_rate.config["alpha"], rho=scaling.config["rho"],
+        eps=scaling.config["eps"]))
+
+
+LINKS.add("scale_by_adadelta", scale_by_adadelta)
+register_optimizer("adadelta", adadelta)

@@ -4,22 +4,29 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-import numpy as np
-
-from mlplab.optim._hyperparameters import (
-    check_nonnegative,
-    check_population,
-    check_positive,
-    hyperparameter,
-)
-from mlplab.optim.base import GradientTransformation, Params, chain
+from mlplab.optim._hyperparameters import check_nonnegative, check_positive
+from mlplab.optim._lift import per_array
+from mlplab.optim.base import GradientTransformation, chain
+from mlplab.optim.config import config_of
+from mlplab.optim.registry import LINKS, register_optimizer
 from mlplab.optim.schedules import scale_by_learning_rate
 
 
 class AdagradState(NamedTuple):
     """The running sum G of squared gradients of every parameter."""
 
-    sum_of_squares: tuple[np.ndarray, ...]
+    sum_of_squares: tuple[Any, ...]
+
+
+def adagrad_rule(xp: Any, g: Any, G: Any, eps: Any, initial_accumulator: Any) -> tuple:
+    """G = G + g**2;  u = g / (sqrt(G) + eps)."""
+    G = G + g * g
+    return g / (xp.sqrt(G) + eps), G
+
+
+def _init_adagrad(xp: Any, p: Any, eps: Any, initial_accumulator: Any) -> tuple[Any]:
+    """G_0 = initial_accumulator in every entry."""
+    return (xp.zeros_like(p) + initial_accumulator,)
 
 
 def scale_by_adagrad(eps: Any = 1e-10, initial_accumulator: Any = 0.0, *,
@@ -32,31 +39,16 @@ def scale_by_adagrad(eps: Any = 1e-10, initial_accumulator: Any = 0.0, *,
     The diagonal AdaGrad of Duchi, Hazan & Singer, "Adaptive subgradient
     methods for online learning and stochastic optimization", JMLR 2011, whose
     ``delta I + diag(G)^(1/2)`` puts eps outside the root, as PyTorch does.
-    The defaults (eps 1e-10, G_0 = 0) are torch.optim.Adagrad's.
+    The defaults (eps 1e-10, G_0 = 0) are torch.optim.Adagrad's; both may be
+    one value per model.
     owner: the name that error messages give (the optimizer built on this).
     """
     eps = check_positive("eps", owner, eps)
     initial_accumulator = check_nonnegative("initial_accumulator", owner, initial_accumulator)
-    eps_like = hyperparameter(eps)
-
-    def init(params: Params) -> AdagradState:
-        check_population(owner, params, eps=eps,
-                         initial_accumulator=initial_accumulator)
-        return AdagradState(tuple(np.zeros_like(p) + hyperparameter(initial_accumulator)(p)
-                                  for p in params))
-
-    def update(grads: Params, state: AdagradState, params: Params | None = None
-               ) -> tuple[Params, AdagradState]:
-        sums, updates = [], []
-        for g, G in zip(grads, state.sum_of_squares, strict=True):
-            G = g * g + G
-            root = np.sqrt(G)
-            root += eps_like(g)
-            updates.append(np.divide(g, root, out=root))
-            sums.append(G)
-        return updates, AdagradState(tuple(sums))
-
-    return GradientTransformation(init, update)
+    return per_array(adagrad_rule, AdagradState, owner=owner, init=_init_adagrad,
+                     hyperparameters={"eps": eps, "initial_accumulator": initial_accumulator},
+                     config=config_of("scale_by_adagrad", eps=eps,
+                                      initial_accumulator=initial_accumulator))
 
 
 def adagrad(alpha: Any = 0.01, *, eps: Any = 1e-10, initial_accumulator: Any = 0.0
@@ -66,5 +58,12 @@ def adagrad(alpha: Any = 0.01, *, eps: Any = 1e-10, initial_accumulator: Any = 0
     alpha: a float > 0, one value per model, or a schedule; see `scale_by_adagrad`.
     torch.optim.Adagrad's ``lr_decay`` is the schedule ``alpha / (1 + t * lr_decay)``.
     """
-    return chain(scale_by_adagrad(eps, initial_accumulator, owner="adagrad"),
-                 scale_by_learning_rate(alpha, owner="adagrad"))
+    scaling = scale_by_adagrad(eps, initial_accumulator, owner="adagrad")
+    learning_rate = scale_by_learning_rate(alpha, owner="adagrad")
+    return chain(scaling, learning_rate)._replace(config=config_of(
+        "adagrad", alpha=learning_rate.config["alpha"], eps=scaling.config["eps"],
+        initial_accumulator=scaling.config["initial_accumulator"]))
+
+
+LINKS.add("scale_by_adagrad", scale_by_adagrad)
+register_optimizer("adagrad", adagrad)

@@ -8,11 +8,14 @@ An optimizer is a pair of pure functions:
 `params`, `grads` and `updates` are lists of arrays in the model's `params`
 order; training adds the updates to the parameters (`apply_updates`). State is
 a NamedTuple you can print. `chain(a, b, ...)` feeds a's output into b, so an
-optimizer is a short pipeline: ``sgd(alpha)`` is ``scale(-alpha)``.
+optimizer is a short pipeline: ``sgd(alpha)`` is ``scale(-alpha)``. Each
+transformation also carries its `config`, the data that rebuilds it (see
+`mlplab.optim.config`).
 
-Hyperparameters may be one value per model of a population: an array of shape
-``population`` is broadcast over each parameter's own trailing axes (see
-`per_model`).
+Every update rule is written for one array and lifted to all of them by
+`mlplab.optim._lift.per_array`, which also shapes the hyperparameters: a float,
+or one value per model of a population (an array of shape ``population``,
+broadcast over each parameter's own trailing axes).
 """
 
 from __future__ import annotations
@@ -22,32 +25,44 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from mlplab.optim._lift import per_array
+from mlplab.optim.config import checked_config, config_of
+
 # Re-exported for `mlplab.optim` users; their home is mlplab.params.
 from mlplab.params import ParamList as ParamList
 from mlplab.params import population_ndim as population_ndim
 
-Params = list[np.ndarray]
+Params = list[Any]
 State = Any
 
 
-def per_model_sum(a: np.ndarray, pop_ndim: int) -> np.ndarray:
-    """Sum over every axis but the leading `pop_ndim` population axes."""
-    return a.sum(axis=tuple(range(pop_ndim, a.ndim))) if a.ndim > pop_ndim else a
-
-
 class GradientTransformation(NamedTuple):
-    """An optimizer: ``init(params) -> state``, ``update(grads, state, params)``."""
+    """An optimizer: ``init(params) -> state``, ``update(grads, state, params)``, its config.
+
+    config: the data that rebuilds it (``{"name": "adam", "alpha": 0.001, ...}``),
+    filled by every factory of mlplab.optim; None for one built by hand.
+    """
 
     init: Callable[[Params], State]
     update: Callable[[Params, State, Params | None], tuple[Params, State]]
+    config: dict[str, Any] | None = None
+
+    def get_config(self) -> dict[str, Any]:
+        """The config as plain data; raises ValueError for what cannot be written down."""
+        return checked_config(self.config)
 
 
 class EmptyState(NamedTuple):
     """State of a transformation that keeps none."""
 
 
+def per_model_sum(a: np.ndarray, pop_ndim: int) -> np.ndarray:
+    """Sum over every axis but the leading `pop_ndim` population axes (NumPy arrays)."""
+    return a.sum(axis=tuple(range(pop_ndim, a.ndim))) if a.ndim > pop_ndim else a
+
+
 def per_model(value: Any, like: np.ndarray) -> Any:
-    """Broadcast a per-model hyperparameter over one parameter array.
+    """Broadcast a per-model value over one NumPy array (for callbacks; optimizers use _lift).
 
     value: a scalar, or an array of shape ``population`` (leading axes of `like`).
     Returns a scalar unchanged, or the array reshaped to ``population + (1,) * k``.
@@ -58,41 +73,15 @@ def per_model(value: Any, like: np.ndarray) -> Any:
     return value.reshape(value.shape + (1,) * (like.ndim - value.ndim))
 
 
-def constant_like(value: float) -> Callable[[np.ndarray], Any]:
-    """`value` as a 0-d array of a given array's dtype, made once per dtype.
-
-    Multiplying by a cached 0-d array skips NumPy's conversion of a Python
-    number on every call (which costs more than the product itself for small
-    networks) and keeps float32 updates float32.
-    """
-    cache: dict[np.dtype, np.ndarray] = {}
-
-    def like(array: np.ndarray) -> Any:
-        constant = cache.get(array.dtype)
-        if constant is None:
-            constant = cache[array.dtype] = np.asarray(value, dtype=array.dtype)
-        return constant
-
-    return like
+def _scale_rule(xp: Any, g: Any, factor: Any) -> Any:
+    return factor * g
 
 
 def scale(factor: Any) -> GradientTransformation:
-    """Multiply every update by `factor` (a scalar or one value per model)."""
-    factor_like = constant_like(factor) if np.ndim(factor) == 0 else None
-
-    def init(params: Params) -> EmptyState:
-        return EmptyState()
-
-    def update_scalar(grads: Params, state: EmptyState, params: Params | None = None
-                      ) -> tuple[Params, EmptyState]:
-        return [factor_like(g) * g for g in grads], state
-
-    def update_per_model(grads: Params, state: EmptyState, params: Params | None = None
-                         ) -> tuple[Params, EmptyState]:
-        return [per_model(factor, g) * g for g in grads], state
-
-    return GradientTransformation(init, update_scalar if np.ndim(factor) == 0
-                                  else update_per_model)
+    """Multiply every update by `factor` (a float or one value per model): u = factor * g."""
+    return per_array(_scale_rule, EmptyState, owner="scale",
+                     hyperparameters={"factor": factor},
+                     config=config_of("scale", factor=factor))
 
 
 class ChainState(NamedTuple):
@@ -115,7 +104,8 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
             new_states.append(link_state)
         return grads, ChainState(tuple(new_states))
 
-    return GradientTransformation(init, update)
+    links = [getattr(t, "config", None) for t in transforms]
+    return GradientTransformation(init, update, {"name": "chain", "links": links})
 
 
 def apply_updates(params: Params, updates: Params) -> None:

@@ -11,14 +11,18 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from mlplab.optim._hyperparameters import check_population, check_positive, hyperparameter
-from mlplab.optim.base import (
-    EmptyState,
-    GradientTransformation,
-    Params,
-    per_model_sum,
-    population_ndim,
-)
+from mlplab.backend import Backend
+from mlplab.optim._hyperparameters import check_population, check_positive
+from mlplab.optim._lift import members, per_array, shape_for, sum_of_squares
+from mlplab.optim.base import EmptyState, GradientTransformation, Params, population_ndim
+from mlplab.optim.config import config_of
+from mlplab.optim.registry import LINKS
+from mlplab.params import backend_of_params
+
+
+def clip_rule(xp: Any, g: Any, max_delta: Any) -> Any:
+    """u = min(max(g, -max_delta), max_delta), entry by entry."""
+    return xp.clip(g, -max_delta, max_delta)
 
 
 def clip_by_value(max_delta: Any) -> GradientTransformation:
@@ -28,23 +32,20 @@ def clip_by_value(max_delta: Any) -> GradientTransformation:
     torch.nn.utils.clip_grad_value_. max_delta: a float > 0 or one per model.
     """
     max_delta = check_positive("max_delta", "clip_by_value", max_delta)
-    high_like, low_like = hyperparameter(max_delta), hyperparameter(-max_delta)
-
-    def init(params: Params) -> EmptyState:
-        check_population("clip_by_value", params, max_delta=max_delta)
-        return EmptyState()
-
-    def update(grads: Params, state: EmptyState, params: Params | None = None
-               ) -> tuple[Params, EmptyState]:
-        return [np.clip(g, low_like(g), high_like(g)) for g in grads], state
-
-    return GradientTransformation(init, update)
+    return per_array(clip_rule, EmptyState, owner="clip_by_value",
+                     hyperparameters={"max_delta": max_delta},
+                     config=config_of("clip_by_value", max_delta=max_delta))
 
 
 class ClipByGlobalNormState(NamedTuple):
     """How many leading axes of every parameter are population axes (fixed at init)."""
 
     population_ndim: int
+
+
+def global_norm(backend: Backend, grads: Params) -> float:
+    """||g|| = sqrt(sum over all arrays and entries of g**2), for one model."""
+    return math.sqrt(sum(sum_of_squares(backend, g) for g in grads))
 
 
 def clip_by_global_norm(max_norm: Any) -> GradientTransformation:
@@ -59,7 +60,9 @@ def clip_by_global_norm(max_norm: Any) -> GradientTransformation:
     networks", ICML 2013). torch.nn.utils.clip_grad_norm_ divides by
     ``||g|| + 1e-6`` instead; here a gradient exactly at the threshold is
     left alone and one above it ends exactly at norm max_norm.
-    max_norm: a float > 0 or one per model.
+    max_norm: a float > 0 or one per model. A member of a population reduces
+    its own slices exactly as a single model does (`global_norm`), so the
+    two agree bit for bit.
     """
     max_norm = check_positive("max_norm", "clip_by_global_norm", max_norm)
 
@@ -69,21 +72,26 @@ def clip_by_global_norm(max_norm: Any) -> GradientTransformation:
 
     def update(grads: Params, state: ClipByGlobalNormState, params: Params | None = None
                ) -> tuple[Params, ClipByGlobalNormState]:
-        if state.population_ndim == 0:  # one model: plain numbers
-            norm = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
+        backend = backend_of_params(grads if params is None else params)
+        population = tuple(grads[0].shape[:state.population_ndim]) if grads else ()
+        if not population:  # one model: plain numbers
+            norm = global_norm(backend, grads)
             if norm <= max_norm:
                 return list(grads), state
             return [(max_norm / norm) * g for g in grads], state
-        norm = np.sqrt(sum(per_model_sum(g * g, state.population_ndim) for g in grads))
-        if np.all(norm <= max_norm):  # nothing to trim: skip the copies
+        limits = np.broadcast_to(max_norm, population)
+        factors = np.ones(population)
+        for k in members(population):
+            norm = global_norm(backend, [g[(*k, ...)] for g in grads])
+            if norm > limits[k]:
+                factors[k] = limits[k] / norm
+        if np.all(factors == 1.0):  # nothing to trim: skip the copies
             return list(grads), state
-        factor = max_norm / np.maximum(norm, max_norm)
-        return [_per_model_factor(factor, g) * g for g in grads], state
+        return [shape_for(factors, g, backend) * g for g in grads], state
 
-    return GradientTransformation(init, update)
+    return GradientTransformation(init, update, config_of("clip_by_global_norm",
+                                                          max_norm=max_norm))
 
 
-def _per_model_factor(factor: np.ndarray, like: np.ndarray) -> np.ndarray:
-    """Per-model factors (shape ``population``) in like's dtype, broadcast over its axes."""
-    factor = np.asarray(factor, dtype=like.dtype)
-    return factor.reshape(factor.shape + (1,) * (like.ndim - factor.ndim))
+LINKS.add("clip_by_value", clip_by_value)
+LINKS.add("clip_by_global_norm", clip_by_global_norm)

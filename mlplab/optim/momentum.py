@@ -7,19 +7,29 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from mlplab._checks import invalid
-from mlplab.optim._hyperparameters import (
-    check_bool,
-    check_fraction,
-    check_population,
-    hyperparameter,
-)
-from mlplab.optim.base import GradientTransformation, Params
+from mlplab.optim._hyperparameters import check_bool, check_fraction
+from mlplab.optim._lift import per_array
+from mlplab.optim.base import GradientTransformation
+from mlplab.optim.config import config_of
+from mlplab.optim.registry import LINKS
 
 
 class MomentumState(NamedTuple):
     """The velocity b of every parameter, in the order of `params`."""
 
-    velocity: tuple[np.ndarray, ...]
+    velocity: tuple[Any, ...]
+
+
+def heavy_ball(xp: Any, g: Any, b: Any, mu: Any) -> tuple[Any, Any]:
+    """b_t = mu * b_{t-1} + g_t; u_t = b_t (Polyak, 1964)."""
+    b = mu * b + g
+    return b, b
+
+
+def nesterov_look_ahead(xp: Any, g: Any, b: Any, mu: Any) -> tuple[Any, Any]:
+    """b_t = mu * b_{t-1} + g_t; u_t = g_t + mu * b_t (Sutskever et al., 2013)."""
+    b = mu * b + g
+    return g + mu * b, b
 
 
 def scale_by_momentum(momentum: Any = 0.9, *, nesterov: bool = False,
@@ -42,23 +52,10 @@ def scale_by_momentum(momentum: Any = 0.9, *, nesterov: bool = False,
     nesterov = check_bool("nesterov", owner, nesterov)
     if nesterov and np.any(np.asarray(momentum) == 0):
         raise invalid("momentum", owner, "> 0 when nesterov=True", momentum)
-    mu = hyperparameter(momentum)
+    return per_array(nesterov_look_ahead if nesterov else heavy_ball, MomentumState,
+                     owner=owner, hyperparameters={"momentum": momentum},
+                     config=config_of("scale_by_momentum", momentum=momentum,
+                                      nesterov=nesterov))
 
-    def init(params: Params) -> MomentumState:
-        check_population(owner, params, momentum=momentum)
-        return MomentumState(tuple(np.zeros_like(p) for p in params))
 
-    def update(grads: Params, state: MomentumState, params: Params | None = None
-               ) -> tuple[Params, MomentumState]:
-        velocity = []
-        for g, b in zip(grads, state.velocity, strict=True):
-            b = mu(b) * b
-            b += g
-            velocity.append(b)
-        if nesterov:
-            updates = [g + mu(b) * b for g, b in zip(grads, velocity, strict=True)]
-        else:
-            updates = list(velocity)
-        return updates, MomentumState(tuple(velocity))
-
-    return GradientTransformation(init, update)
+LINKS.add("scale_by_momentum", scale_by_momentum)

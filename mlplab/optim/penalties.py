@@ -13,37 +13,29 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
-from mlplab.optim._hyperparameters import (
-    check_nonnegative,
-    check_population,
-    hyperparameter,
-    require_params,
-)
-from mlplab.optim.base import EmptyState, GradientTransformation, Params
+from mlplab.optim._hyperparameters import check_nonnegative
+from mlplab.optim._lift import per_array
+from mlplab.optim.base import EmptyState, GradientTransformation
+from mlplab.optim.config import config_of
+from mlplab.optim.registry import LINKS
 
 
-def _add_scaled(strength: Any, term: Any, name: str, owner: str) -> GradientTransformation:
-    """u <- u + strength * term(W), for every parameter W."""
+def add_weights(xp: Any, g: Any, p: Any, strength: Any) -> Any:
+    """u = g + strength * W: the gradient of strength / 2 * ||W||^2 added."""
+    return g + strength * p
+
+
+def add_signs(xp: Any, g: Any, p: Any, strength: Any) -> Any:
+    """u = g + strength * sign(W): the subgradient of strength * ||W||_1 added."""
+    return g + strength * xp.sign(p)
+
+
+def _penalty(rule: Any, factory: str, name: str, strength: Any, *, owner: str
+             ) -> GradientTransformation:
+    """The link `factory` adds ``rule(W)`` scaled by the hyperparameter `name` >= 0."""
     strength = check_nonnegative(name, owner, strength)
-    strength_like = hyperparameter(strength)
-
-    def init(params: Params) -> EmptyState:
-        check_population(owner, params, **{name: strength})
-        return EmptyState()
-
-    def update(grads: Params, state: EmptyState, params: Params | None = None
-               ) -> tuple[Params, EmptyState]:
-        params = require_params(params, owner)
-        return [g + strength_like(p) * term(p)
-                for g, p in zip(grads, params, strict=True)], state
-
-    return GradientTransformation(init, update)
-
-
-def _identity(p: np.ndarray) -> np.ndarray:
-    return p
+    return per_array(rule, EmptyState, owner=owner, hyperparameters={name: strength},
+                     uses_params=True, config=config_of(factory, **{name: strength}))
 
 
 def l2_penalty(strength: Any) -> GradientTransformation:
@@ -54,7 +46,7 @@ def l2_penalty(strength: Any) -> GradientTransformation:
     Hertz, 1992). strength: a float >= 0 or one per model; PyTorch's
     ``weight_decay`` option of SGD, Adam, Adagrad and RMSprop.
     """
-    return _add_scaled(strength, _identity, "strength", "l2_penalty")
+    return _penalty(add_weights, "l2_penalty", "strength", strength, owner="l2_penalty")
 
 
 def l1_penalty(strength: Any) -> GradientTransformation:
@@ -64,7 +56,7 @@ def l1_penalty(strength: Any) -> GradientTransformation:
     (Tibshirani, 1996), which drives weights to zero rather than shrinking them
     in proportion. strength: a float >= 0 or one per model.
     """
-    return _add_scaled(strength, np.sign, "strength", "l1_penalty")
+    return _penalty(add_signs, "l1_penalty", "strength", strength, owner="l1_penalty")
 
 
 def add_decayed_weights(weight_decay: Any, *, owner: str = "add_decayed_weights"
@@ -78,4 +70,9 @@ def add_decayed_weights(weight_decay: Any, *, owner: str = "add_decayed_weights"
     weight_decay: a float >= 0 or one per model.
     owner: the name that error messages give (the optimizer built on this).
     """
-    return _add_scaled(weight_decay, _identity, "weight_decay", owner)
+    return _penalty(add_weights, "add_decayed_weights", "weight_decay", weight_decay,
+                    owner=owner)
+
+
+for _factory in (l1_penalty, l2_penalty, add_decayed_weights):
+    LINKS.add(_factory.__name__, _factory)

@@ -4,6 +4,14 @@ The model's parameters are flattened into one float64 vector per model and
 SciPy runs the method on the full-batch loss with its exact gradient. Each
 model of a population gets its own run: one joint run would share a single
 curvature estimate across models that have nothing to do with each other.
+A member's run sees exactly its own numbers, so it equals the member's
+separate run bit for bit whenever the objective gives a member the same loss
+and gradients as a single model.
+
+SciPy works on NumPy, by design: whatever the model's array backend, the
+parameters and gradients cross to the host at this boundary
+(`mlplab.backend.to_numpy`, then float64) and SciPy's iterates go back with
+``params.backend.asarray`` in the parameters' dtype.
 
 BFGS: Broyden, Fletcher, Goldfarb and Shanno (1970); L-BFGS: Liu & Nocedal
 (1989), SciPy's L-BFGS-B without bounds. Both keep an approximation H of the
@@ -19,7 +27,10 @@ from typing import Any
 import numpy as np
 
 from mlplab._checks import check_int, check_number
-from mlplab.optim.solver import Solver, SolveResult
+from mlplab.optim.config import config_of
+from mlplab.optim.registry import register_solver
+from mlplab.optim.solver import Solver, SolveResult, to_host
+from mlplab.params import backend_of_params
 
 
 class ScipyQuasiNewton(Solver):
@@ -34,6 +45,8 @@ class ScipyQuasiNewton(Solver):
         self.method = method
         self.gtol = check_number("gtol", self.name, gtol)
         self.history_size = check_int("history_size", self.name, history_size, low=1)
+        options = {"history_size": self.history_size} if method == "L-BFGS-B" else {}
+        self.config = config_of(self.name, gtol=self.gtol, **options)
 
     def minimize(self, objective: Any, max_iterations: int,
                  on_iteration: Callable[[Any], bool]) -> SolveResult:
@@ -54,7 +67,7 @@ class ScipyQuasiNewton(Solver):
         def loss_and_gradient(x: np.ndarray) -> tuple[float, np.ndarray]:
             _unflatten(x, params, member)
             value, grads = objective.value_and_grads()
-            return float(_pick(value, member)), _flatten(grads, member)
+            return _member_loss(value, member), _flatten(grads, member)
 
         def after_iteration(intermediate_result: Any) -> None:
             if on_iteration(intermediate_result.fun):
@@ -81,22 +94,30 @@ def lbfgs(*, gtol: float = 1e-6, history_size: int = 10) -> ScipyQuasiNewton:
     return ScipyQuasiNewton("L-BFGS-B", gtol=gtol, history_size=history_size)
 
 
-def _pick(values: Any, member: int | None) -> Any:
-    return values if member is None else values[member]
+def _index(member: int | None) -> tuple[Any, ...]:
+    """The index of one model's slice of a parameter (all of it for a single model)."""
+    return (...,) if member is None else (member, ...)
 
 
-def _flatten(arrays: list[np.ndarray], member: int | None) -> np.ndarray:
-    """One model's arrays as one float64 vector."""
-    return np.concatenate([np.ravel(_pick(a, member)) for a in arrays]).astype(np.float64)
+def _member_loss(value: Any, member: int | None) -> float:
+    value = to_host(value)
+    return float(value if member is None else value[member])
 
 
-def _unflatten(x: np.ndarray, params: list[np.ndarray], member: int | None) -> None:
-    """Write a flat vector back into one model's parameter arrays, in place."""
-    start = 0
+def _flatten(arrays: list[Any], member: int | None) -> np.ndarray:
+    """One model's arrays as one float64 NumPy vector (the host side of the boundary)."""
+    index = _index(member)
+    return np.concatenate([np.ravel(to_host(a[index])) for a in arrays]).astype(np.float64)
+
+
+def _unflatten(x: np.ndarray, params: Any, member: int | None) -> None:
+    """Write a flat vector back into one model's parameter arrays, in place, on their backend."""
+    backend, index, start = backend_of_params(params), _index(member), 0
     for p in params:
-        target = _pick(p, member)
-        target[...] = x[start:start + target.size].reshape(target.shape)
-        start += target.size
+        shape = p.shape if member is None else p.shape[1:]
+        size = int(np.prod(shape))
+        p[index] = backend.asarray(x[start:start + size].reshape(shape), dtype=p.dtype)
+        start += size
 
 
 def _recorder(traces: list[list[float]]) -> Callable[[Any], bool]:
@@ -116,3 +137,7 @@ def _replay(traces: list[list[float]], on_iteration: Callable[[Any], bool]) -> N
         losses = np.array([t[min(i, len(t) - 1)] if t else np.nan for t in traces])
         if on_iteration(losses):
             break
+
+
+register_solver("bfgs", bfgs)
+register_solver("lbfgs", lbfgs, aliases=("l-bfgs",))

@@ -6,23 +6,41 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from mlplab.optim._hyperparameters import (
-    check_bool,
-    check_fraction,
-    check_population,
-    check_positive,
-    hyperparameter,
-)
-from mlplab.optim.base import GradientTransformation, Params, chain
+from mlplab.optim._hyperparameters import check_bool, check_fraction, check_positive
+from mlplab.optim._lift import per_array
+from mlplab.optim.base import GradientTransformation, chain
+from mlplab.optim.config import config_of
 from mlplab.optim.momentum import scale_by_momentum
+from mlplab.optim.registry import LINKS, register_optimizer
 from mlplab.optim.schedules import scale_by_learning_rate
 
 
 class RMSpropState(NamedTuple):
     """Running averages of g^2 and, when centered, of g (else an empty tuple)."""
 
-    mean_square: tuple[np.ndarray, ...]
-    mean_grad: tuple[np.ndarray, ...]
+    mean_square: tuple[Any, ...]
+    mean_grad: tuple[Any, ...]
+
+
+def rms_rule(xp: Any, g: Any, v: Any, m: Any, decay: Any, one_minus_decay: Any,
+             eps: Any) -> tuple:
+    """v = decay * v + (1 - decay) * g**2;  u = g / (sqrt(v) + eps), centered if m is given.
+
+    Centered: m = m + (1 - decay) * (g - m) (PyTorch's lerp form of the same
+    average) and the root is of max(v - m**2, 0).
+    """
+    v = one_minus_decay * (g * g) + decay * v
+    if m is None:
+        return g / (xp.sqrt(v) + eps), v, m
+    m = m + one_minus_decay * (g - m)
+    variance = xp.maximum(v - m * m, 0.0)  # a variance, though rounding can dip below 0
+    return g / (xp.sqrt(variance) + eps), v, m
+
+
+def _init_rms(centered: bool) -> Any:
+    def init(xp: Any, p: Any, *hyperparameters: Any) -> tuple[Any, Any]:
+        return xp.zeros_like(p), (xp.zeros_like(p) if centered else None)
+    return init
 
 
 def scale_by_rms(decay: Any = 0.99, eps: Any = 1e-8, *, centered: bool = False,
@@ -45,34 +63,9 @@ def scale_by_rms(decay: Any = 0.99, eps: Any = 1e-8, *, centered: bool = False,
     decay = check_fraction("decay", owner, decay)
     eps = check_positive("eps", owner, eps)
     centered = check_bool("centered", owner, centered)
-    decay_like, keep_like = hyperparameter(decay), hyperparameter(1 - decay)
-    eps_like = hyperparameter(eps)
-
-    def init(params: Params) -> RMSpropState:
-        check_population(owner, params, decay=decay, eps=eps)
-        means = tuple(np.zeros_like(p) for p in params) if centered else ()
-        return RMSpropState(tuple(np.zeros_like(p) for p in params), means)
-
-    def update(grads: Params, state: RMSpropState, params: Params | None = None
-               ) -> tuple[Params, RMSpropState]:
-        squares, means, updates = [], [], []
-        for i, g in enumerate(grads):
-            v = g * g
-            v *= keep_like(g)
-            v += decay_like(g) * state.mean_square[i]
-            squares.append(v)
-            if centered:
-                m = state.mean_grad[i]
-                m = m + keep_like(g) * (g - m)  # PyTorch's lerp form of the same average
-                means.append(m)
-                v = v - m * m
-                np.maximum(v, 0.0, out=v)  # a variance, though rounding can dip below 0
-            root = np.sqrt(v)
-            root += eps_like(g)
-            updates.append(np.divide(g, root, out=root))
-        return updates, RMSpropState(tuple(squares), tuple(means))
-
-    return GradientTransformation(init, update)
+    return per_array(rms_rule, RMSpropState, owner=owner, init=_init_rms(centered),
+                     hyperparameters={"decay": decay, "one_minus_decay": 1 - decay, "eps": eps},
+                     config=config_of("scale_by_rms", decay=decay, eps=eps, centered=centered))
 
 
 def rmsprop(alpha: Any = 0.01, *, decay: Any = 0.99, eps: Any = 1e-8, centered: bool = False,
@@ -87,4 +80,11 @@ def rmsprop(alpha: Any = 0.01, *, decay: Any = 0.99, eps: Any = 1e-8, centered: 
     momentum = check_fraction("momentum", "rmsprop", momentum)
     if np.any(np.asarray(momentum) != 0):
         links.append(scale_by_momentum(momentum, owner="rmsprop"))
-    return chain(*links, scale_by_learning_rate(alpha, owner="rmsprop"))
+    learning_rate = scale_by_learning_rate(alpha, owner="rmsprop")
+    moments = {k: v for k, v in links[0].config.items() if k != "name"}
+    return chain(*links, learning_rate)._replace(config=config_of(
+        "rmsprop", alpha=learning_rate.config["alpha"], **moments, momentum=momentum))
+
+
+LINKS.add("scale_by_rms", scale_by_rms)
+register_optimizer("rmsprop", rmsprop)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
 
-from mlplab.optim._hyperparameters import check_fraction, check_nonnegative
+from mlplab.optim._hyperparameters import check_bool, check_fraction, check_nonnegative
 from mlplab.optim.base import GradientTransformation, chain
+from mlplab.optim.config import config_of
 from mlplab.optim.momentum import scale_by_momentum
 from mlplab.optim.penalties import l2_penalty
+from mlplab.optim.registry import register_optimizer
 from mlplab.optim.schedules import scale_by_learning_rate
 
 
@@ -30,10 +33,18 @@ def sgd(alpha: Any = 0.01, *, momentum: Any = 0.0, nesterov: bool = False,
     """
     momentum = check_fraction("momentum", "sgd", momentum)
     weight_decay = check_nonnegative("weight_decay", "sgd", weight_decay)
+    nesterov = check_bool("nesterov", "sgd", nesterov)
     links = []
     if np.any(np.asarray(weight_decay) != 0):
         links.append(l2_penalty(weight_decay))
-    if nesterov is not False or np.any(np.asarray(momentum) != 0):
+    if nesterov or np.any(np.asarray(momentum) != 0):
         links.append(scale_by_momentum(momentum, nesterov=nesterov, owner="sgd"))
     learning_rate = scale_by_learning_rate(alpha, owner="sgd")
-    return chain(*links, learning_rate) if links else learning_rate
+    optimizer = chain(*links, learning_rate) if links else learning_rate
+    return optimizer._replace(config=config_of("sgd", alpha=alpha, momentum=momentum,
+                                               nesterov=nesterov, weight_decay=weight_decay))
+
+
+register_optimizer("sgd", sgd)
+register_optimizer("momentum", partial(sgd, momentum=0.9))
+register_optimizer("nesterov", partial(sgd, momentum=0.9, nesterov=True))

@@ -12,6 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+import numpy as np
+
+from mlplab.backend import to_numpy
+
 
 class SolveResult(NamedTuple):
     """How a solver finished: iterations taken and why it stopped (one entry per model)."""
@@ -24,11 +28,28 @@ class Solver:
     """Base class: `minimize(objective, max_iterations, on_iteration) -> SolveResult`.
 
     ``on_iteration(loss)`` is called after each iteration with the loss per
-    model; it returns True to ask the solver to stop early.
+    model; it returns True to ask the solver to stop early. ``config`` holds
+    the factory's name and arguments (see `mlplab.optim.config`).
     """
 
     name = "solver"
+    config: dict[str, Any] | None = None
 
     def minimize(self, objective: Any, max_iterations: int,
                  on_iteration: Callable[[Any], bool]) -> SolveResult:
         raise NotImplementedError
+
+    def get_config(self) -> dict[str, Any]:
+        """The config as plain data; raises ValueError for what cannot be written down."""
+        from mlplab.optim.config import checked_config
+
+        return checked_config(self.config, "solver")
+
+
+def to_host(a: Any) -> Any:
+    """Any array or number as NumPy on the host: the solvers' side of the backend boundary.
+
+    (`mlplab.backend.to_numpy`, plus NumPy scalars such as a loss's np.float64,
+    which it does not take.)
+    """
+    return np.asarray(a) if isinstance(a, np.generic | float | int) else to_numpy(a)
