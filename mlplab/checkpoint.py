@@ -3,15 +3,17 @@
 A checkpoint holds what a model file holds (see `mlplab.io`) plus the
 optimizer's state, the state of every random stream training draws from (the
 run's `mlplab.streams.RandomStreams`: the batch shuffler and each Dropout
-layer's streams), the position (epochs and iterations done) and the History
-so far, and the state of every callback that keeps one (`Callback.get_state`:
+layer's streams), the position (epochs and iterations done), the History so
+far, and the state of every callback that keeps one (`Callback.get_state`:
 EarlyStopping's patience and best weights, DirectionChanges' counts, the
 AW-SGD sampler's learned distribution). Arrays of any backend are written as
-NumPy arrays and moved back to the model's backend on resume. `fit(..., resume_from=path)` restores all of it
-and carries on with the next epoch, so an interrupted and resumed run equals
-an uninterrupted one. Checkpoints are taken at epoch ends (the `Checkpoint`
-callback). A resumed run must have the same stateful callbacks, in the same
-order, as the run that wrote the checkpoint; otherwise it is refused.
+NumPy arrays and moved back to the model's backend on resume.
+
+`fit(..., resume_from=path)` restores all of it and carries on with the next
+epoch, so an interrupted and resumed run equals an uninterrupted one.
+Checkpoints are taken at epoch ends (the `Checkpoint` callback). A resumed run
+must have the same stateful callbacks, in the same order, as the run that
+wrote the checkpoint; otherwise it is refused.
 
 The optimizer state, a tree of NamedTuples, tuples and lists, is stored as
 its leaves in traversal order; loading pours them back into the tree that a
