@@ -51,7 +51,8 @@ def save_checkpoint(path: str | os.PathLike, state: Any) -> Path:
               "epoch": state.epoch, "iteration": state.iteration,
               "history": list(state.history.history),
               "random_streams": state.random_streams.state(),
-              "callbacks": [type(c).__name__ for c in stateful]}
+              "callbacks": [type(c).__name__ for c in stateful],
+              "optimizer": state.optimizer_config}
     write_archive(path, header, arrays)
     return path
 
@@ -66,6 +67,10 @@ def resume(path: str | os.PathLike, state: Any, optimizer: Any) -> None:
     if set(header["random_streams"]) != set(streams.generators()):
         raise ModelFileError(f"{path} holds random streams {sorted(header['random_streams'])}"
                              f"; this run has {sorted(streams.generators())}")
+    saved, ours = header.get("optimizer"), state.optimizer_config
+    if saved is not None and ours is not None and saved != ours:
+        raise ModelFileError(f"{path} is a checkpoint of a run with the optimizer {saved}; "
+                             f"this run's is {ours}. Resume with the same optimizer.")
     stateful = _stateful(state.callbacks)
     if header.get("callbacks", []) != [type(c).__name__ for c in stateful]:
         raise ModelFileError(f"{path} was written by a run with the callbacks "

@@ -166,9 +166,9 @@ def _task(task: str, y: np.ndarray) -> str:
 
 def _optimizer(name: str, learning_rate: float) -> Any:
     """The named optimizer with the learning rate, if it takes one (solvers do not)."""
-    check_choice("optimizer", "mlplab train", name, OPTIMIZERS)
-    takes_rate = "alpha" in inspect.signature(OPTIMIZERS[name]).parameters
-    return get_optimizer(name, **({"alpha": learning_rate} if takes_rate else {}))
+    name = OPTIMIZERS.canonical(name, owner="mlplab train", parameter="optimizer")
+    rate = OPTIMIZERS.fact(name, "learning_rate")  # the argument's name; None for solvers
+    return get_optimizer(name, **({rate: learning_rate} if rate else {}))
 
 
 def _loss(task: str) -> str:

@@ -56,10 +56,9 @@ from mlplab.optim.base import GradientTransformation
 from mlplab.optim.solver import Solver
 from mlplab.train import fit
 
-# Full-batch solvers take no learning rate; simulated annealing is left out, as a
-# gradient-free search is no way to train an estimator of this size.
-FULL_BATCH_SOLVERS = ("bfgs", "lbfgs")
-ESTIMATOR_OPTIMIZERS = tuple(name for name in OPTIMIZERS if name != "annealing")
+# Full-batch solvers take no learning rate (the registry says which); simulated annealing is
+# left out, as a gradient-free search is no way to train an estimator of this size.
+ESTIMATOR_OPTIMIZERS = tuple(name for name in OPTIMIZERS.names() if name != "annealing")
 
 
 class _BaseMLP(BaseEstimator):
@@ -139,7 +138,7 @@ class _BaseMLP(BaseEstimator):
     def _optimizer(self) -> GradientTransformation | Solver:
         """The named optimizer at `learning_rate`, behind an L2 penalty if weight_decay > 0."""
         owner, name = type(self).__name__, self.optimizer
-        if name in FULL_BATCH_SOLVERS:
+        if OPTIMIZERS.fact(name, "full_batch"):
             if self.weight_decay != 0:
                 raise invalid("weight_decay", owner, f"0 with the full-batch solver {name!r}, "
                               "which minimizes the loss alone", self.weight_decay)

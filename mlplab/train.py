@@ -136,6 +136,7 @@ def _train(objective: Objective, optimizer: GradientTransformation, batches: Bat
                           max_steps=max_steps)
     state.random_streams = RandomStreams(model, seed, batches=batches.rng)
     state.callbacks = callbacks
+    state.optimizer_config = _config_or_none(optimizer)
     objective.rngs = state.random_streams.per_layer
     if resume_from is not None:
         resume(resume_from, state, optimizer)
@@ -146,6 +147,14 @@ def _train(objective: Objective, optimizer: GradientTransformation, batches: Bat
               meter, n_epochs, max_steps)
     finally:
         history.iterations = state.iteration
+
+
+def _config_or_none(optimizer: GradientTransformation) -> Any:
+    """The optimizer's config for checkpoints, or None when it cannot be written down."""
+    try:
+        return optimizer.get_config()
+    except ValueError:  # a hand-built link or a function schedule: checked by state shape only
+        return None
 
 
 def _solve(objective: Objective, solver: Solver, epochs: Any, iterations: Any,

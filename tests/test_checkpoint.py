@@ -142,3 +142,15 @@ def test_an_aw_sgd_run_resumes_exactly(tmp_path):
     again = run(6, resume_from=path)
     for a, b in zip(whole.params, again.params, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_resuming_with_another_optimizer_is_refused(tmp_path):
+    X, y = np.random.default_rng(0).normal(size=(20, 3)), np.ones(20)
+    path = tmp_path / "run.ckpt.npz"
+    fit(MLP([3, 4, 1], seed=0), X, y, optimizer=adam(0.01), epochs=2,
+        callbacks=[Checkpoint(path)])
+    with pytest.raises(ModelFileError, match=r"optimizer .*'adam'.*Resume with the same"):
+        fit(MLP([3, 4, 1], seed=0), X, y, optimizer=adam(0.02), epochs=4, resume_from=path)
+    with pytest.raises(ModelFileError, match=r"optimizer"):
+        fit(MLP([3, 4, 1], seed=0), X, y, optimizer=sgd(0.01), epochs=4, resume_from=path)
+    fit(MLP([3, 4, 1], seed=0), X, y, optimizer=adam(0.01), epochs=4, resume_from=path)

@@ -9,7 +9,6 @@ configurations and ``hidden=[(16, 8)]`` one with two hidden layers.
 
 from __future__ import annotations
 
-import inspect
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -31,8 +30,7 @@ AXES = ("hidden", "activation", "output_activation", "optimizer", "loss", "batch
 
 # Gradient-step optimizers (they take a step size alpha, one per model of a
 # population); full-batch solvers such as lbfgs do not.
-GRADIENT_OPTIMIZERS = tuple(name for name, make in OPTIMIZERS.items()
-                            if "alpha" in inspect.signature(make).parameters)
+GRADIENT_OPTIMIZERS = tuple(OPTIMIZERS.names(learning_rate="alpha"))
 
 
 @dataclass(frozen=True)

@@ -26,10 +26,11 @@ from typing import Any
 import numpy as np
 
 from mlplab._checks import check_number, invalid
+from mlplab.backend import to_numpy
 from mlplab.optim._lift import members
 from mlplab.optim.config import checked_config, config_of
 from mlplab.optim.registry import register_solver
-from mlplab.optim.solver import Solver, SolveResult, to_host
+from mlplab.optim.solver import Solver, SolveResult
 from mlplab.params import backend_of_params
 
 SEEDS = "an int >= 0, None, a numpy Generator, or a list of them (one per model)"
@@ -131,7 +132,7 @@ def _draw(streams: list[np.random.Generator], shape: tuple[int, ...],
 
 def _losses(objective: Any, population: tuple[int, ...]) -> np.ndarray:
     """The full-batch loss per model, on the host, as float64 (shape population)."""
-    return np.array(to_host(objective.value()), dtype=np.float64).reshape(population)
+    return np.array(to_numpy(objective.value()), dtype=np.float64).reshape(population)
 
 
 def _copy(target: list[Any], source: list[Any], index: tuple[Any, ...]) -> None:

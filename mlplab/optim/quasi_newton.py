@@ -27,9 +27,10 @@ from typing import Any
 import numpy as np
 
 from mlplab._checks import check_int, check_number
+from mlplab.backend import to_numpy
 from mlplab.optim.config import config_of
 from mlplab.optim.registry import register_solver
-from mlplab.optim.solver import Solver, SolveResult, to_host
+from mlplab.optim.solver import Solver, SolveResult
 from mlplab.params import backend_of_params
 
 
@@ -100,14 +101,14 @@ def _index(member: int | None) -> tuple[Any, ...]:
 
 
 def _member_loss(value: Any, member: int | None) -> float:
-    value = to_host(value)
+    value = to_numpy(value)
     return float(value if member is None else value[member])
 
 
 def _flatten(arrays: list[Any], member: int | None) -> np.ndarray:
     """One model's arrays as one float64 NumPy vector (the host side of the boundary)."""
     index = _index(member)
-    return np.concatenate([np.ravel(to_host(a[index])) for a in arrays]).astype(np.float64)
+    return np.concatenate([np.ravel(to_numpy(a[index])) for a in arrays]).astype(np.float64)
 
 
 def _unflatten(x: np.ndarray, params: Any, member: int | None) -> None:

@@ -12,10 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-import numpy as np
-
-from mlplab.backend import to_numpy
-
 
 class SolveResult(NamedTuple):
     """How a solver finished: iterations taken and why it stopped (one entry per model)."""
@@ -44,12 +40,3 @@ class Solver:
         from mlplab.optim.config import checked_config
 
         return checked_config(self.config, "solver")
-
-
-def to_host(a: Any) -> Any:
-    """Any array or number as NumPy on the host: the solvers' side of the backend boundary.
-
-    (`mlplab.backend.to_numpy`, plus NumPy scalars such as a loss's np.float64,
-    which it does not take.)
-    """
-    return np.asarray(a) if isinstance(a, np.generic | float | int) else to_numpy(a)
