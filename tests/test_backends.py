@@ -170,3 +170,92 @@ def test_asking_for_a_missing_library_names_the_extra(monkeypatch):
     monkeypatch.delitem(__import__("sys").modules, "cupy", raising=False)
     with pytest.raises(ImportError, match=r"mlplab\[gpu\]"):
         get_backend("cupy")
+
+
+def _train_on(backend_name, make, optimizer, **kwargs):
+    """Train `make()` on a backend with everything fit offers; returns (model, history)."""
+    net = make().to(backend_name)
+    history = mlplab.fit(net, X, Y, optimizer=optimizer(), **kwargs)
+    return net, history
+
+
+def _assert_same_run(backend, make, optimizer, **kwargs):
+    ours, our_history = _train_on("numpy", make, optimizer, **kwargs)
+    theirs, their_history = _train_on(backend, make, optimizer, **kwargs)
+    assert theirs.backend == get_backend(backend)
+    for a, b in zip(ours.params, theirs.params, strict=True):
+        assert_close(a, b)
+    for a, b in zip(ours.buffers, theirs.buffers, strict=True):
+        assert_close(a, b)
+    for name in our_history.history:
+        assert_close(our_history[name], their_history[name])
+    return theirs
+
+
+def _deep():
+    return Sequential([Dense(3, 8), BatchNorm(8), Activation("relu"),
+                       Dropout([0.2, 0.3], seed=[1, 2]), Dense(8, 2)], seed=[4, 5])
+
+
+@pytest.mark.parametrize("optimizer", [
+    lambda: mlplab.sgd(0.05, momentum=0.9, nesterov=True, weight_decay=1e-3),
+    lambda: mlplab.adam(mlplab.optim.cosine_decay(0.01, 30), amsgrad=True),
+    lambda: mlplab.chain(mlplab.optim.clip_by_global_norm(0.5), mlplab.rmsprop(0.01)),
+    lambda: mlplab.chain(mlplab.optim.clip_by_value(0.1), mlplab.adagrad(0.05)),
+    lambda: mlplab.adadelta(1.0), lambda: mlplab.adamw(np.array([0.01, 0.02]))],
+    ids=["nesterov", "amsgrad-cosine", "clip-norm-rmsprop", "clip-value-adagrad",
+         "adadelta", "adamw-per-model"])
+def test_fit_with_minibatches_dropout_and_batchnorm_equals_numpy(backend, optimizer):
+    _assert_same_run(backend, _deep, optimizer, epochs=3, batch_size=5, seed=3,
+                     metrics=["mae"], validation_split=0.25)
+
+
+def test_early_stopping_restores_the_same_weights(backend):
+    from mlplab.callbacks import EarlyStopping
+
+    def make():
+        return MLP([3, 8, 2], seed=[0, 1])
+
+    stop = EarlyStopping("val_loss", patience=2)
+    ours, _ = _train_on("numpy", make, lambda: mlplab.sgd(0.5), epochs=30, batch_size=4,
+                        validation_split=0.3, seed=1, callbacks=[stop])
+    stop2 = EarlyStopping("val_loss", patience=2)
+    theirs, _ = _train_on(backend, make, lambda: mlplab.sgd(0.5), epochs=30, batch_size=4,
+                          validation_split=0.3, seed=1, callbacks=[stop2])
+    np.testing.assert_array_equal(stop.best_epoch, stop2.best_epoch)
+    for a, b in zip(ours.params, theirs.params, strict=True):
+        assert_close(a, b)
+
+
+def test_a_checkpointed_run_resumes_exactly_on_the_backend(backend, tmp_path):
+    from mlplab.callbacks import Checkpoint
+
+    def run(epochs, callbacks=(), resume_from=None):
+        net = _deep().to(backend)
+        mlplab.fit(net, X, Y, optimizer=mlplab.adam(0.01), epochs=epochs, batch_size=5, seed=2,
+                   callbacks=list(callbacks), resume_from=resume_from)
+        return net
+
+    whole = run(4)
+    run(2, [Checkpoint(tmp_path / "c.npz")])
+    again = run(4, resume_from=tmp_path / "c.npz")
+    for a, b in zip(whole.params, again.params, strict=True):
+        np.testing.assert_array_equal(to_numpy(a), to_numpy(b))
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "bfgs", "annealing"])
+def test_solvers_convert_at_their_boundary(backend, solver):
+    def make():
+        return MLP([3, 4, 2], activation="tanh", seed=0)
+
+    optimizer = (lambda: mlplab.optim.get_optimizer(solver, seed=1)) if solver == "annealing" \
+        else (lambda: solver)
+    _assert_same_run(backend, make, optimizer, iterations=15)
+
+
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning")  # strict computes with NumPy
+def test_divergence_is_caught_on_the_backend(backend):
+    net = MLP([3, 4, 2], activation="linear", seed=0, backend=backend)
+    with pytest.raises(mlplab.DivergenceError):
+        mlplab.fit(net, X * 1e3, Y * 1e3, optimizer=mlplab.sgd(10.0), epochs=50)
+    assert all(bool(net.xp.all(net.xp.isfinite(p))) for p in net.params)
