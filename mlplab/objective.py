@@ -20,6 +20,7 @@ from mlplab.backend import to_numpy
 from mlplab.layers import Activation
 from mlplab.losses import Loss, SoftmaxCrossEntropy
 from mlplab.metrics import Metric, get_metric, metric_name
+from mlplab.numpy_step import compile_gradients
 
 
 def fuses_last_layer(model: Any, loss: Loss) -> bool:
@@ -45,6 +46,9 @@ class Objective:
         self._value_and_gradient = (loss.value_and_gradient_from_logits if self.fused
                                     else loss.value_and_gradient)
         self._value = loss.value_from_logits if self.fused else loss.value
+        # On NumPy, a model of Dense and Activation layers trains through its pass written
+        # out as straight-line code (the same calls, far less Python); see numpy_step.
+        self.step_gradients = compile_gradients(self) or self.gradients
         # An adaptive sampler (AW-SGD) sets the importance weight of each row of the batch it
         # hands out, (batch, 1), and reads back the unweighted gradient at the output.
         self.sample_weights: np.ndarray | None = None

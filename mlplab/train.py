@@ -40,10 +40,10 @@ class TrainStep:
 
     def __init__(self, objective: Objective, optimizer: GradientTransformation,
                  before_update: Sequence[Any] = ()) -> None:
-        self.gradients = objective.gradients
+        self.gradients = objective.step_gradients
         self.optimizer, self.before_update = optimizer, list(before_update)
 
-    def __call__(self, state: TrainingState, xb: np.ndarray, yb: np.ndarray) -> None:
+    def __call__(self, state: TrainingState, xb: Any, yb: Any) -> None:
         state.outputs, state.loss, state.grads = self.gradients(xb, yb)
         state.y_batch = yb
         state.updates, state.optimizer_state = self.optimizer.update(

@@ -26,9 +26,13 @@ class Activation(Layer):
 
     def set_backend(self, backend: Any) -> None:
         super().set_backend(backend)
-        self._forward = _bind(self.fn.forward, backend, self.kwargs)
-        self._derivative = _bind(self.fn.derivative, backend, self.kwargs)
-        self._vjp = _bind(self.fn.vjp, backend, {})
+        fn = self.fn
+        self._forward = _bind(fn.forward, backend, self.kwargs)
+        self._derivative = _bind(fn.derivative, backend, self.kwargs)
+        self._vjp = _bind(fn.vjp, backend, {})
+        if backend.is_numpy and not self.kwargs:  # NumPy's specialised forms, where given
+            self._forward = fn.numpy_forward or self._forward
+            self._derivative = fn.numpy_derivative or self._derivative
 
     def forward(self, x: Any, *, training: bool = False, rng: Any = None) -> Any:
         self.input = x  # the logits, for a loss fused with this activation

@@ -122,6 +122,15 @@ def _backend(params: Any, grads: Params) -> Backend:
     return backend if backend is not None else backend_of(*grads)
 
 
+def scale_rule(xp: Any, g: Any, factor: Any) -> Any:
+    """u = factor * g: the rule of every scaling link (a learning rate, `scale`).
+
+    `per_array` knows this rule by name and multiplies in place of calling it, on
+    the hot path of plain gradient descent.
+    """
+    return factor * g
+
+
 def _no_state(xp: Any, p: Any, *hyperparameters: Any) -> tuple[()]:
     return ()
 
@@ -152,6 +161,7 @@ def per_array(rule: Rule, state_type: type[NamedTuple], *, owner: str,
     n_fields = len(state_type._fields) - counted
     make_state = init or (_zeros(n_fields) if n_fields else _no_state)
     numpy_cache, scalar, make = static.numpy, static.scalar, static.make
+    scaling = rule is scale_rule and scalar
 
     def initialize(params: Params) -> Any:
         check_population(owner, params, **hyperparameters, **(check or {}))
@@ -170,6 +180,8 @@ def per_array(rule: Rule, state_type: type[NamedTuple], *, owner: str,
             backend = backend_of(*grads)
         cache = numpy_cache if backend.is_numpy else static.cache(backend)
         xp = backend.xp
+        if scaling:  # plain gradient descent: one product per array, no call
+            return [(cache.get(g.dtype) or make(cache, g, backend))[0] * g for g in grads], state
         if scalar:
             return [rule(xp, g, *(cache.get(g.dtype) or make(cache, g, backend)))
                     for g in grads], state

@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from mlplab.optim._lift import per_array
+from mlplab.optim._lift import per_array, scale_rule
 from mlplab.optim.config import checked_config, config_of
 
 # Re-exported for `mlplab.optim` users; their home is mlplab.params.
@@ -73,13 +73,9 @@ def per_model(value: Any, like: np.ndarray) -> Any:
     return value.reshape(value.shape + (1,) * (like.ndim - value.ndim))
 
 
-def _scale_rule(xp: Any, g: Any, factor: Any) -> Any:
-    return factor * g
-
-
 def scale(factor: Any) -> GradientTransformation:
     """Multiply every update by `factor` (a float or one value per model): u = factor * g."""
-    return per_array(_scale_rule, EmptyState, owner="scale",
+    return per_array(scale_rule, EmptyState, owner="scale",
                      hyperparameters={"factor": factor},
                      config=config_of("scale", factor=factor))
 

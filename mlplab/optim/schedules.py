@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 
 from mlplab._checks import check_int, check_number, invalid
 from mlplab.optim._hyperparameters import check_nonnegative, check_positive
-from mlplab.optim._lift import per_array, per_member
+from mlplab.optim._lift import per_array, per_member, scale_rule
 from mlplab.optim.base import EmptyState, GradientTransformation
 from mlplab.optim.config import checked_config, config_of
 from mlplab.optim.registry import LINKS, SCHEDULES
@@ -201,10 +201,6 @@ class ScheduleState(NamedTuple):
     count: int
 
 
-def _scale_rule(xp: Any, g: Any, rate: Any) -> Any:
-    return rate * g
-
-
 def scale_by_schedule(schedule: Schedule, *, sign: float = 1.0,
                       owner: str = "scale_by_schedule") -> GradientTransformation:
     """Multiply every update by ``sign * schedule(count)``, count = 0, 1, 2, ... per update."""
@@ -213,7 +209,7 @@ def scale_by_schedule(schedule: Schedule, *, sign: float = 1.0,
     def rate(count: int) -> tuple[Any]:
         return (sign * schedule(count),)
 
-    return per_array(_scale_rule, ScheduleState, owner=owner, per_step=rate,
+    return per_array(scale_rule, ScheduleState, owner=owner, per_step=rate,
                      check={"schedule": schedule(0)},
                      config=config_of("scale_by_schedule", schedule=schedule, sign=sign))
 
@@ -230,7 +226,7 @@ def scale_by_learning_rate(alpha: Any, *, owner: str = "scale_by_learning_rate"
         transform = scale_by_schedule(alpha, sign=-1.0, owner=owner)
     else:
         alpha = check_positive("alpha", owner, alpha)
-        transform = per_array(_scale_rule, EmptyState, owner=owner,
+        transform = per_array(scale_rule, EmptyState, owner=owner,
                               hyperparameters={"alpha": -alpha})
     return transform._replace(config=config_of("scale_by_learning_rate", alpha=alpha))
 
