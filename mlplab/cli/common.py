@@ -45,3 +45,8 @@ def save_png(figure: Any, path: str) -> None:
 
 class RunInterruptedError(Exception):
     """Ctrl-C during a command, after its clean-up."""
+
+
+def listed(names: Any) -> str:
+    """A registry's names (or any names), comma-separated, for a flag's help."""
+    return ", ".join(names.names() if hasattr(names, "names") else sorted(names))

@@ -5,10 +5,15 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from mlplab.cli.common import number_list, positive_int, save_png
+from mlplab.activations import ACTIVATIONS
+from mlplab.cli.common import listed, number_list, positive_int, save_png
 from mlplab.data import load as load_data
 from mlplab.job import read_config
+from mlplab.lab.grid import GRADIENT_OPTIMIZERS
+from mlplab.losses import LOSSES
 
+AXIS_REGISTRIES = {"activation": ACTIVATIONS, "output_activation": ACTIVATIONS,
+                   "optimizer": GRADIENT_OPTIMIZERS, "loss": LOSSES}
 SWEEP_AXES = {"alpha": float, "hidden": int, "activation": str, "output_activation": str,
               "optimizer": str, "loss": str, "seed": int, "iterations": int}
 
@@ -20,8 +25,10 @@ def add_sweep(commands: Any) -> None:
                                 "populations and worker processes. --config reads the same "
                                 "keys from a TOML file (lists for axes); flags win.")
     for axis, kind in SWEEP_AXES.items():
+        registry = AXIS_REGISTRIES.get(axis)
+        names = f" ({listed(registry)})" if registry is not None else ""
         sweep.add_argument(f"--{axis.replace('_', '-')}", type=number_list(kind),
-                           default=None, help=f"values of {axis}, comma-separated")
+                           default=None, help=f"values of {axis}, comma-separated{names}")
     sweep.add_argument("--config", help="TOML file with any of these settings")
     sweep.add_argument("--data", help="a built-in data set name or file (default: tutorial XOR)")
     sweep.add_argument("--every", type=positive_int, default=None,

@@ -8,8 +8,10 @@ from typing import Any
 import numpy as np
 
 from mlplab import job
-from mlplab.cli.common import RunInterruptedError, number_list, positive_int, save_png
+from mlplab.activations import ACTIVATIONS
+from mlplab.cli.common import RunInterruptedError, listed, number_list, positive_int, save_png
 from mlplab.io import load as load_model
+from mlplab.optim import OPTIMIZERS
 
 
 def add_train(commands: Any) -> None:
@@ -24,8 +26,10 @@ def add_train(commands: Any) -> None:
     train.add_argument("--task", choices=job.TASKS, default=None)
     train.add_argument("--layers", type=number_list(int), default=None,
                        help="hidden layer sizes, comma-separated (default 64)")
-    train.add_argument("--activation", default=None, help="hidden activation (default relu)")
-    train.add_argument("--optimizer", default=None, help="optimizer name (default adam)")
+    train.add_argument("--activation", default=None,
+                       help=f"hidden activation (default relu): {listed(ACTIVATIONS)}")
+    train.add_argument("--optimizer", default=None,
+                       help=f"optimizer (default adam): {listed(OPTIMIZERS)}")
     train.add_argument("--learning-rate", type=float, default=None, help="default 0.001")
     train.add_argument("--epochs", type=positive_int, default=None, help="default 20")
     train.add_argument("--batch-size", type=positive_int, default=None, help="default 32")

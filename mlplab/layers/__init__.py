@@ -8,22 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlplab._checks import invalid
 from mlplab.layers.activation import Activation
-from mlplab.layers.base import Layer
+from mlplab.layers.base import LAYERS, Layer
 from mlplab.layers.batchnorm import BatchNorm
 from mlplab.layers.dense import Dense
 from mlplab.layers.dropout import Dropout
 
 __all__ = ["LAYERS", "Activation", "BatchNorm", "Dense", "Dropout", "Layer", "layer_from_config"]
 
-LAYERS: dict[str, type[Layer]] = {"Dense": Dense, "Activation": Activation,
-                                  "Dropout": Dropout, "BatchNorm": BatchNorm}
-
-
 def layer_from_config(config: dict[str, Any]) -> Layer:
     """Rebuild a layer (without weights) from its `get_config()`."""
     kind = config.get("type") if isinstance(config, dict) else None
-    if kind not in LAYERS:
-        raise invalid("type", "layer_from_config", f"one of {sorted(LAYERS)}", kind)
-    return LAYERS[kind].from_config(config)
+    return LAYERS.lookup(kind, owner="layer_from_config", parameter="type").from_config(config)

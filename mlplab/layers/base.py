@@ -30,10 +30,23 @@ import numpy as np
 
 from mlplab.backend import NUMPY, Backend
 from mlplab.initializers import Initializer, Rng
+from mlplab.registry import Registry
+
+LAYERS = Registry("layer")
 
 
 class Layer:
-    """Base class: no parameters, identity forward and backward."""
+    """Base class: no parameters, identity forward and backward.
+
+    Every subclass is registered under its class name in `LAYERS` as it is
+    defined, so `layer_from_config` rebuilds any layer, a user's own included,
+    from its ``get_config()``: adding a layer is writing its class.
+    """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        LAYERS.pop(cls.__name__, None)  # a class defined again (a reloaded module) replaces
+        LAYERS.add(cls.__name__, cls)
 
     param_names: tuple[str, ...] = ()
     buffer_names: tuple[str, ...] = ()
