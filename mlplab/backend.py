@@ -7,11 +7,14 @@ against ``backend.xp``, so the same code runs on NumPy, on CuPy (NVIDIA GPUs)
 and on array-api-strict, a strict CPU implementation of the standard that the
 tests use to catch anything NumPy-only.
 
-NumPy is the default and the only hard dependency; its namespace is `numpy`
-itself (NumPy 2 implements the standard), not a wrapper, so nothing costs an
-extra call. Where NumPy needs a path of its own to stay fast (``out=``
-buffers, `np.dot` on 2-D weights, `np.errstate`), the code asks one question,
-``backend.is_numpy``, and nothing else.
+NumPy is the default and the only hard dependency; its namespace is NumPy's
+own (NumPy 2 implements the standard) with one change, `NUMPY_XP`: the
+reductions (`sum`, `max`, `min`, `prod`, `mean`, `var`) are bound to the
+functions NumPy's own wrappers end in (``np.add.reduce``, the array methods),
+because on small arrays the wrappers cost more than the reduction; the
+numbers are the same. Where NumPy needs a path of its own to stay fast
+(``out=`` buffers, `np.dot` on 2-D weights, `np.errstate`), the code asks
+one question, ``backend.is_numpy``, and nothing else.
 
 Moving data: `Backend.asarray` brings any array (NumPy, CuPy, another
 namespace) onto the backend's device; `to_numpy` brings any array back to the
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import types
 from collections.abc import Iterator
 from typing import Any
 
@@ -36,6 +40,42 @@ EXTRAS = {"cupy": 'pip install "mlplab[gpu]" (CuPy, for NVIDIA GPUs)',
           "array_api_strict": "pip install array-api-strict"}
 
 
+def _numpy_namespace() -> types.SimpleNamespace:
+    """NumPy's namespace with the standard's reductions bound to what np.sum & co. call."""
+    namespace = types.SimpleNamespace(**{k: v for k, v in vars(np).items()
+                                         if not k.startswith("__")})
+    namespace.__name__ = "numpy"
+    # The standard's defaults (axis=None: every axis) on the ufuncs' reductions, which is
+    # what np.sum & co. call behind a wrapper that costs more than a small reduction.
+    for name, ufunc in (("sum", np.add), ("prod", np.multiply), ("max", np.maximum),
+                        ("min", np.minimum)):
+        setattr(namespace, name, _reduction(ufunc))
+
+    def mean(x: np.ndarray, /, *, axis: Any = None, keepdims: bool = False) -> Any:
+        return x.mean(axis=axis, keepdims=keepdims)
+
+    def var(x: np.ndarray, /, *, axis: Any = None, correction: float = 0.0,
+            keepdims: bool = False) -> Any:
+        return x.var(axis=axis, ddof=correction, keepdims=keepdims)
+
+    namespace.mean, namespace.var = mean, var
+    return namespace
+
+
+def _reduction(ufunc: np.ufunc) -> Any:
+    reduce = ufunc.reduce
+
+    def reduction(x: Any, /, *, axis: Any = None, dtype: Any = None,
+                  keepdims: bool = False) -> Any:
+        return reduce(x, axis=axis, dtype=dtype, keepdims=keepdims)
+
+    reduction.__name__ = reduction.__qualname__ = f"{ufunc.__name__}_reduce"
+    return reduction
+
+
+NUMPY_XP = _numpy_namespace()
+
+
 class Backend:
     """An array namespace and a device; ``is_numpy`` marks NumPy's fast paths.
 
@@ -44,7 +84,9 @@ class Backend:
     """
 
     def __init__(self, name: str, xp: Any, device: Any = None) -> None:
-        self.is_numpy = xp is np
+        if xp is np:
+            xp = NUMPY_XP
+        self.is_numpy = xp is NUMPY_XP
         if device is None and not self.is_numpy:  # the namespace's default, named
             import array_api_compat
 
@@ -83,7 +125,7 @@ class Backend:
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         """Pickled by name (a module cannot be pickled); unpickling imports it again."""
-        return _unpickle, (self.xp.__name__, self.name, self.device)
+        return _unpickle, (self.xp.__name__, self.name, None if self.is_numpy else self.device)
 
     def __eq__(self, other: object) -> bool:
         return (isinstance(other, Backend) and other.xp is self.xp

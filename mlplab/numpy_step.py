@@ -132,8 +132,8 @@ class _Writer:
             self.emit(f"dW{i} = {self._product(layer, f'x{i}.mT', 'g')}", f"Dense {i} backward")
             self.grads[i] = [f"dW{i}"]
             if layer.bias:
-                self.bind("np_sum", np.sum)
-                self.emit(f"db{i} = np_sum(g, axis=-2)")
+                self.bind("xp_sum", layer.backend.xp.sum)
+                self.emit(f"db{i} = xp_sum(g, axis=-2)")
                 self.grads[i].append(f"db{i}")
             if i > 0:
                 W_T = self.bind(f"WT{i}", layer.params[0].mT)

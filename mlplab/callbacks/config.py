@@ -52,7 +52,7 @@ def arrays_from_state(prefix: str, state: dict[str, Any], backend: Backend) -> l
 
 def copy_array(xp: Any, a: Any) -> Any:
     """A copy of `a` in its own namespace `xp` (NumPy's own ``copy`` where it is NumPy)."""
-    return a.copy() if xp is np else xp.asarray(a, copy=True)
+    return a.copy() if isinstance(a, np.ndarray) else xp.asarray(a, copy=True)
 
 
 def check_like(owner: str, name: str, arrays: Sequence[Any], like: Sequence[Any]) -> None:

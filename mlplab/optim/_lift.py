@@ -56,6 +56,8 @@ def per_member(fn: Callable[..., float], *values: Any) -> Any:
     ``per_member(lambda b: 1 - b ** t, beta)`` gives every member of a
     population exactly the number a single model with its beta computes.
     """
+    if all(isinstance(v, float | int) for v in values):  # the common case, checked cheaply
+        return fn(*(float(v) for v in values))
     if all(np.ndim(v) == 0 for v in values):
         return fn(*(float(v) for v in values))
     shape = np.broadcast_shapes(*(np.shape(v) for v in values))
@@ -192,15 +194,20 @@ def per_array(rule: Rule, state_type: type[NamedTuple], *, owner: str,
         backend = _backend(params, grads)
         xp, cache = backend.xp, static.cache(backend)
         count = state[0] if counted else 0
-        step = _Shaped(tuple(per_step(count))) if per_step is not None else None
+        step_values = tuple(per_step(count)) if per_step is not None else ()
+        # Numbers of this step alone (a bias correction, a schedule's rate) go in as Python
+        # floats on every backend: shaping them per array would cost more than they save.
+        if all(isinstance(v, float | int) for v in step_values):
+            step_values, step = tuple(float(v) for v in step_values), None  # no NumPy scalars
+        else:
+            step = _Shaped(step_values)
         step_cache: dict[Any, tuple[Any, ...]] = {}
         lead = [require_params(params, owner)] if uses_params else []
         columns = [f if f else itertools.repeat(None) for f in state[counted:]]
         results = []
         for row in zip(grads, *lead, *columns):  # noqa: B905 (a switched-off field repeats None)
             values = _get(static, cache, row[0], backend)
-            if step is not None:
-                values += _get(step, step_cache, row[0], backend)
+            values += step_values if step is None else _get(step, step_cache, row[0], backend)
             results.append(rule(xp, *row, *values))
         if not n_fields:
             return results, (state_type(count + 1) if counted else state)
