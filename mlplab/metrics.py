@@ -14,17 +14,16 @@ from typing import Any
 
 import numpy as np
 
+from mlplab.backend import NUMPY, backend_of
 from mlplab.registry import Registry
 
 Metric = Callable[[Any, Any], Any]
 
 
 def _namespace(a: Any) -> Any:
-    """NumPy for NumPy arrays (no look-up), else the array's own namespace."""
+    """NumPy's namespace for NumPy arrays (no look-up), else the array's own."""
     if isinstance(a, np.ndarray | np.generic):
-        return np
-    from mlplab.backend import backend_of  # only for arrays of other libraries
-
+        return NUMPY.xp
     return backend_of(a).xp
 
 

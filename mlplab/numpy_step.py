@@ -121,7 +121,7 @@ class _Writer:
     def _loss(self, count: int) -> None:
         objective = self.objective
         self.bind("loss", objective._value_and_gradient)
-        self.bind("xp", np)
+        self.bind("xp", self.model.backend.xp)
         self.emit(f"value, g = loss(x{count}, y, xp)", "how much did we miss?")
         self.emit("if objective.sample_weights is not None:")
         self.emit("    objective.output_gradient = g")

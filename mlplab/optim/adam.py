@@ -35,11 +35,17 @@ def adam_rule(xp: Any, g: Any, m: Any, v: Any, v_max: Any, beta1: Any, one_minus
         v_max = max(v_max, v)                         (AMSGrad only; v_max replaces v below)
         u = step_size * m / (sqrt(v) + eps_hat)
     """
-    m = beta1 * m + one_minus_beta1 * g
-    v = beta2 * v + one_minus_beta2 * (g * g)
+    m = beta1 * m  # fresh arrays, then in place: the state of the last step stays as it was
+    m += one_minus_beta1 * g
+    v = beta2 * v
+    v += one_minus_beta2 * (g * g)
     if v_max is not None:
         v_max = xp.maximum(v_max, v)
-    return step_size * (m / (xp.sqrt(v if v_max is None else v_max) + eps_hat)), m, v, v_max
+    u = xp.sqrt(v if v_max is None else v_max)
+    u += eps_hat
+    u = m / u
+    u *= step_size
+    return u, m, v, v_max
 
 
 def _init_adam(amsgrad: bool) -> Any:
