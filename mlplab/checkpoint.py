@@ -30,7 +30,6 @@ from typing import Any
 import numpy as np
 
 from mlplab.backend import to_numpy
-from mlplab.callbacks.base import overrides
 from mlplab.io import ModelFileError, named_arrays, read_archive, write_archive
 
 FORMAT, VERSION = "mlplab-checkpoint", 1
@@ -43,7 +42,7 @@ def save_checkpoint(path: str | os.PathLike, state: Any) -> Path:
     leaves = _leaves(state.optimizer_state)
     arrays.update({f"optimizer_{i}": leaf for i, leaf in enumerate(leaves)})
     arrays.update({f"history_{name}": state.history[name] for name in state.history.history})
-    stateful = _stateful(state.callbacks)
+    stateful = state.stateful_callbacks
     for i, callback in enumerate(stateful):
         arrays.update({f"callback_{i}_{key}": np.asarray(to_numpy(value))
                        for key, value in callback.get_state().items()})
@@ -71,7 +70,7 @@ def resume(path: str | os.PathLike, state: Any, optimizer: Any) -> None:
     if saved is not None and ours is not None and saved != ours:
         raise ModelFileError(f"{path} is a checkpoint of a run with the optimizer {saved}; "
                              f"this run's is {ours}. Resume with the same optimizer.")
-    stateful = _stateful(state.callbacks)
+    stateful = state.stateful_callbacks
     if header.get("callbacks", []) != [type(c).__name__ for c in stateful]:
         raise ModelFileError(f"{path} was written by a run with the callbacks "
                              f"{header.get('callbacks', [])} keeping state; this run has "
@@ -89,11 +88,6 @@ def resume(path: str | os.PathLike, state: Any, optimizer: Any) -> None:
         callback.set_state({key[len(prefix):]: value for key, value in arrays.items()
                             if key.startswith(prefix)})
     state.epoch, state.iteration = header["epoch"] + 1, header["iteration"]
-
-
-def _stateful(callbacks: Any) -> list[Any]:
-    """The callbacks whose state a checkpoint keeps: those that define `get_state`."""
-    return [c for c in callbacks or () if overrides(c, "get_state")]
 
 
 def _architecture(config: dict[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,10 @@ class TrainingState:
     outputs: the step's batch outputs before its update; y_batch: its targets;
     loss: the loss per model; grads, updates: lists in the order of `params`;
     random_streams: the run's `RandomStreams` (checkpoints save and restore them);
-    callbacks: the run's callbacks (checkpoints save and restore their state).
+    stateful_callbacks: the run's callbacks that keep state (`get_state`), in
+    order, which checkpoints save and restore; optimizer_config: the
+    optimizer's config (None when it cannot be written down), which a
+    checkpoint records so that a resume with another optimizer is refused.
     """
 
     def __init__(self, model: Any, optimizer_state: Any, history: History, *,
@@ -33,5 +36,5 @@ class TrainingState:
         self.updates: list[Any] = []
         self.stop_training = False
         self.random_streams: Any = None
-        self.callbacks: list[Any] = []  # the run's callbacks, whose state checkpoints keep
+        self.stateful_callbacks: list[Any] = []  # those whose state checkpoints keep
         self.optimizer_config: Any = None

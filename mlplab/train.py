@@ -16,7 +16,14 @@ import numpy as np
 from mlplab._checks import check_int, invalid
 from mlplab.backend import to_numpy
 from mlplab.batches import Batches
-from mlplab.callbacks import Callback, DivergenceError, DivergenceGuard, ProgressBar, overrides
+from mlplab.callbacks import (
+    Callback,
+    Checkpoint,
+    DivergenceError,
+    DivergenceGuard,
+    ProgressBar,
+    overrides,
+)
 from mlplab.callbacks.validation import Validation
 from mlplab.checkpoint import resume
 from mlplab.data.splitting import train_test_split
@@ -99,7 +106,8 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss = "mse",
         # report, in one clear error instead of a trail of warnings.
         with model.backend.errstate(over="ignore", invalid="ignore" if guard else "warn"):
             if isinstance(optimizer, Solver):
-                _solve(objective, optimizer, epochs, iterations, batch_size, callbacks, history)
+                _check_solver_run(optimizer, batch_size, callbacks, resume_from)
+                _solve(objective, optimizer, epochs, iterations, callbacks, history, seed)
             else:
                 batches = _batches(objective, batch_size, shuffle, seed, sampler)
                 if isinstance(batches, Callback):  # an adaptive sampler learns after each step
@@ -135,7 +143,7 @@ def _train(objective: Objective, optimizer: GradientTransformation, batches: Bat
     state = TrainingState(model, optimizer.init(model.params), history, epochs=n_epochs,
                           max_steps=max_steps)
     state.random_streams = RandomStreams(model, seed, batches=batches.rng)
-    state.callbacks = callbacks
+    state.stateful_callbacks = [c for c in callbacks if overrides(c, "get_state")]
     state.optimizer_config = _config_or_none(optimizer)
     objective.rngs = state.random_streams.per_layer
     if resume_from is not None:
@@ -157,16 +165,30 @@ def _config_or_none(optimizer: GradientTransformation) -> Any:
         return None
 
 
-def _solve(objective: Objective, solver: Solver, epochs: Any, iterations: Any,
-           batch_size: Any, callbacks: list[Callback], history: History) -> None:
-    """A solver's own full-batch loop; each solver iteration counts as one epoch."""
+def _check_solver_run(solver: Solver, batch_size: Any, callbacks: list[Callback],
+                      resume_from: Any) -> None:
+    """A solver sees the whole data set and keeps its search to itself: no checkpoints."""
     if batch_size is not None:
         raise invalid("batch_size", "fit", f"None: {solver.name} is a full-batch solver",
                       batch_size)
+    if resume_from is not None:
+        raise invalid("resume_from", "fit", f"None with the solver {solver.name} (its search "
+                      "state cannot be saved, so there is no checkpoint to resume)", resume_from)
+    if any(isinstance(c, Checkpoint) for c in callbacks):
+        raise invalid("callbacks", "fit", f"callbacks without Checkpoint with the solver "
+                      f"{solver.name} (its search state cannot be saved; save the model "
+                      "afterwards with mlplab.save)", "a Checkpoint", raw=True)
+
+
+def _solve(objective: Objective, solver: Solver, epochs: Any, iterations: Any,
+           callbacks: list[Callback], history: History, seed: Any) -> None:
+    """A solver's own full-batch loop; each solver iteration counts as one epoch."""
     max_iterations, _ = _duration(epochs, iterations, 1)
     hooks = Hooks(callbacks)
     state = TrainingState(objective.model, None, history, epochs=max_iterations,
                           max_steps=max_iterations)
+    state.random_streams = RandomStreams(objective.model, seed)
+    objective.rngs = state.random_streams.per_layer  # dropout masks follow fit's seed
     losses = history.column("loss")
 
     def on_iteration(loss: Any) -> bool:

@@ -12,6 +12,7 @@ from mlplab.callbacks import (
     PrintError,
     Resumable,
 )
+from mlplab.callbacks.base import overrides
 from mlplab.history import History
 from mlplab.params import ParamList
 
@@ -192,4 +193,5 @@ def test_callbacks_without_state():
             callback.set_state({"best": 1.0})
     stateful = sorted(name for name in CALLBACKS if issubclass(CALLBACKS[name], Resumable))
     assert stateful == ["DirectionChanges", "EarlyStopping"]
-    assert CALLBACKS.names(stateful=True) == stateful
+    assert all(overrides(CALLBACKS[name](), "get_state") for name in stateful)
+    assert not overrides(PrintError(), "get_state")

@@ -259,3 +259,24 @@ def test_solvers_run_on_array_api_strict(name, population):
     np.testing.assert_allclose(strict_losses, losses, rtol=1e-12)
     for p, q in zip(strict_params, params, strict=True):
         np.testing.assert_allclose(p, q, rtol=1e-12, atol=1e-15)
+
+
+def test_a_solver_run_refuses_checkpoints_and_follows_the_seed(tmp_path):
+    from mlplab import MLP, Dense, Dropout, Sequential, fit
+    from mlplab.callbacks import Checkpoint
+    from mlplab.layers import Activation
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(20, 3)), rng.normal(size=(20, 1))
+    with pytest.raises(ValueError, match=r"'callbacks' parameter of fit .*Checkpoint"):
+        fit(MLP([3, 4, 1], seed=0), X, y, optimizer="lbfgs", iterations=3,
+            callbacks=[Checkpoint(tmp_path / "c.npz")])
+    with pytest.raises(ValueError, match=r"'resume_from' parameter of fit"):
+        fit(MLP([3, 4, 1], seed=0), X, y, optimizer="bfgs", iterations=3,
+            resume_from=tmp_path / "c.npz")
+
+    def run():
+        net = Sequential([Dense(3, 6), Activation("tanh"), Dropout(0.3), Dense(6, 1)], seed=0)
+        return fit(net, X, y, optimizer="annealing", iterations=20, seed=4)["loss"]
+
+    np.testing.assert_array_equal(run(), run())  # dropout's masks come from fit's seed

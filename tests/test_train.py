@@ -286,7 +286,8 @@ def test_the_numeric_core_never_imports_the_training_loop():
 
     core = ["mlplab.model", "mlplab.layers", "mlplab.losses", "mlplab.activations",
             "mlplab.initializers", "mlplab.objective", "mlplab.optim", "mlplab.params",
-            "mlplab.backend", "mlplab.streams", "mlplab.metrics", "mlplab.io"]
+            "mlplab.backend", "mlplab.streams", "mlplab.metrics", "mlplab.io",
+            "mlplab.checkpoint", "mlplab.state", "mlplab.history", "mlplab.numpy_step"]
     for module in core:
         assert "mlplab.train" not in reachable(module), module
         assert "mlplab.callbacks" not in reachable(module), module

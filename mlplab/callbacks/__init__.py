@@ -36,7 +36,7 @@ for _cls, _alias in [
     (Validation, "validation"),
     (WeightPath, "weight_path"),
 ]:
-    CALLBACKS.add(_cls.__name__, _cls, aliases=[_alias], stateful=issubclass(_cls, Resumable))
+    CALLBACKS.add(_cls.__name__, _cls, aliases=[_alias])
 del _cls, _alias
 
 
