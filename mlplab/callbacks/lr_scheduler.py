@@ -77,10 +77,10 @@ class LearningRateScheduler(Callback):
 
 
 def _schedule_from_config(config: dict[str, Any]) -> Any:
-    """The schedule a schedule's config describes (built by `mlplab.optim.schedules`)."""
-    try:
-        from mlplab.optim.schedules import schedule_from_config
-    except ImportError:
-        raise invalid("schedule", f"{OWNER}.from_config", "a callable: this mlplab cannot "
-                      "build a schedule from its config", config) from None
-    return schedule_from_config(config)
+    """The schedule a schedule's config describes (see `mlplab.optim.config`)."""
+    from mlplab.optim.config import optimizer_from_config
+    from mlplab.optim.registry import SCHEDULES
+
+    name = config.get("name") if isinstance(config, dict) else config
+    SCHEDULES.canonical(name, owner=f"{OWNER}.from_config", parameter="schedule")
+    return optimizer_from_config(config)
