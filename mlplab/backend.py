@@ -27,17 +27,16 @@ from __future__ import annotations
 import contextlib
 import importlib
 import types
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 from mlplab._checks import invalid
 
-# The backends `get_backend` knows by name, and the module each one needs.
-KNOWN = {"numpy": "numpy", "cupy": "cupy", "array_api_strict": "array_api_strict"}
-EXTRAS = {"cupy": 'pip install "mlplab[gpu]" (CuPy, for NVIDIA GPUs)',
-          "array_api_strict": "pip install array-api-strict"}
+# The backends `get_backend` knows by name (each the name of its library) and how to get them.
+KNOWN = ("numpy", "cupy", "array_api_strict")
+EXTRAS = {"cupy": 'pip install "mlplab[gpu]" (CuPy and array-api-compat, for NVIDIA GPUs)',
+          "array_api_strict": "pip install array-api-strict array-api-compat"}
 
 
 def _numpy_namespace() -> types.SimpleNamespace:
@@ -103,11 +102,23 @@ class Backend:
         if self.is_numpy:
             return np.asarray(to_numpy(a), dtype=dtype)
         if not _is_array_of(a, self.xp):
-            a = to_numpy(a) if _is_array(a) else np.asarray(a)
-            if self.name == "cupy":
-                return self.xp.asarray(a, dtype=dtype)
-            return self.xp.asarray(a, dtype=dtype, device=self.device)
+            host = to_numpy(a) if _is_array(a) else np.asarray(a)
+            with self._on_device():
+                return self.xp.asarray(host, dtype=dtype, **self._device_argument)
+        import array_api_compat
+
+        if array_api_compat.device(a) != self.device:  # this library, another device: move
+            a = array_api_compat.to_device(a, self.device)
         return a if dtype is None or a.dtype == dtype else self.xp.astype(a, dtype)
+
+    def _on_device(self) -> Any:
+        """CuPy makes arrays on its current device: make ours current (a no-op elsewhere)."""
+        return self.device if self.name == "cupy" else contextlib.nullcontext()
+
+    @property
+    def _device_argument(self) -> dict[str, Any]:
+        """The standard's ``device=`` argument, for the namespaces that take it."""
+        return {} if self.name == "cupy" else {"device": self.device}
 
     def dtype(self, name: str) -> Any:
         """The namespace's dtype object for "float64", "float32", "int64", "bool"."""
@@ -115,9 +126,10 @@ class Backend:
 
     def zeros(self, shape: tuple[int, ...], dtype: str = "float64") -> Any:
         """A zero array of `shape` on this backend's device."""
-        if self.is_numpy or self.name == "cupy":
-            return self.xp.zeros(shape, dtype=self.dtype(dtype))
-        return self.xp.zeros(shape, dtype=self.dtype(dtype), device=self.device)
+        if self.is_numpy:
+            return np.zeros(shape, dtype=dtype)
+        with self._on_device():
+            return self.xp.zeros(shape, dtype=self.dtype(dtype), **self._device_argument)
 
     def errstate(self, **kwargs: str) -> Any:
         """`np.errstate(**kwargs)` on NumPy; other namespaces do not warn, so nothing."""
@@ -142,31 +154,37 @@ class Backend:
 NUMPY = Backend("numpy", np)
 
 
-def get_backend(backend: Any = "numpy", *, owner: str = "get_backend",
+def get_backend(backend: Any = "numpy", *, device: Any = None, owner: str = "get_backend",
                 parameter: str = "backend") -> Backend:
     """A Backend from a name ("numpy", "cupy", "array_api_strict"), a namespace or a Backend.
 
-    Names are imported on first use, so CuPy is never imported unless asked for;
-    a missing library is named with the command that installs it.
+    device: where its arrays live (the namespace's default when None), e.g. a
+    ``cupy.cuda.Device(1)``. Names are imported on first use, so CuPy is never
+    imported unless asked for; a missing library is named with the command that
+    installs it.
     """
     if isinstance(backend, Backend):
-        return backend
-    if backend is np or backend == "numpy":
+        return backend if device is None else Backend(backend.name, backend.xp, device)
+    if backend is np or backend is NUMPY_XP or backend == "numpy":
         return NUMPY
-    if isinstance(backend, str):
-        if backend not in KNOWN:
-            raise invalid(parameter, owner, "None or one of " + ", ".join(
-                repr(k) for k in sorted(KNOWN)) + ", or an array namespace", backend)
-        try:
-            module = importlib.import_module(KNOWN[backend])
-        except ImportError:
-            raise ImportError(f"The {backend!r} backend needs {backend}: "
-                              f"{EXTRAS[backend]}") from None
-        return namespace_backend(module)
-    if hasattr(backend, "asarray") and hasattr(backend, "matmul"):  # a namespace module
-        return namespace_backend(backend)
-    raise invalid(parameter, owner, "None or one of " + ", ".join(
-        repr(k) for k in sorted(KNOWN)) + ", or an array namespace", backend)
+    if isinstance(backend, str) and backend in KNOWN:
+        return namespace_backend(_import(backend), device)
+    if not isinstance(backend, str) and hasattr(backend, "asarray") and hasattr(
+            backend, "matmul"):  # a namespace module
+        return namespace_backend(backend, device)
+    raise invalid(parameter, owner, "one of " + ", ".join(repr(k) for k in sorted(KNOWN))
+                  + ", an array namespace or a Backend", backend)
+
+
+def _import(name: str) -> Any:
+    """The library behind a backend name, with array-api-compat; says what to install."""
+    try:
+        module = importlib.import_module(name)
+        importlib.import_module("array_api_compat")
+    except ImportError as error:
+        raise ImportError(f"The {name!r} backend needs {error.name or name}: "
+                          f"{EXTRAS[name]}") from None
+    return module
 
 
 def namespace_backend(module: Any, device: Any = None) -> Backend:
@@ -209,11 +227,6 @@ def to_numpy(a: Any) -> Any:
         return np.from_dlpack(a)
     except (TypeError, RuntimeError, BufferError):
         return np.asarray(a)
-
-
-def to_numpy_all(arrays: Any) -> Iterator[Any]:
-    """`to_numpy` of each array."""
-    return (to_numpy(a) for a in arrays)
 
 
 def _is_array(a: Any) -> bool:

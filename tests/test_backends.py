@@ -259,3 +259,23 @@ def test_divergence_is_caught_on_the_backend(backend):
     with pytest.raises(mlplab.DivergenceError):
         mlplab.fit(net, X * 1e3, Y * 1e3, optimizer=mlplab.sgd(10.0), epochs=50)
     assert all(bool(net.xp.all(net.xp.isfinite(p))) for p in net.params)
+
+
+def test_data_on_another_device_of_the_same_library_is_moved_once():
+    import array_api_strict as xps
+
+    device = xps.Device("device1")
+    net = MLP([3, 4, 2], seed=0, backend=get_backend("array_api_strict", device=device))
+    assert all(p.device == device for p in net.params)
+    X_default = xps.asarray(X)  # the default device
+    history = mlplab.fit(net, X_default, xps.asarray(Y), epochs=2, batch_size=4, seed=1,
+                         validation_split=0.25)
+    assert net.predict(X_default).device == device
+    ours = MLP([3, 4, 2], seed=0)
+    want = mlplab.fit(ours, X, Y, epochs=2, batch_size=4, seed=1, validation_split=0.25)
+    assert_close(history["loss"], want["loss"])
+
+
+def test_a_model_cannot_move_to_nothing():
+    with pytest.raises(ValueError, match=r"'backend' parameter of MLP.to must be one of"):
+        MLP([2, 1]).to(None)

@@ -129,3 +129,13 @@ def test_a_new_random_layer_is_one_class(tmp_path):
     members = noisy(seed=[0, 1])
     mlplab.fit(members, X, Y, optimizer=mlplab.sgd(0.05), epochs=1, seed=3)
     assert members.params[0].shape == (2, 3, 6)
+
+
+def test_a_users_class_of_a_builtin_name_does_not_replace_it():
+    from mlplab.layers import LAYERS
+
+    class Dense(mlplab.Dense):  # the point: a clash of names
+        pass
+
+    assert LAYERS["Dense"] is mlplab.Dense
+    assert type(layer_from_config({"type": "Dense", "n_in": 2, "n_out": 3})) is mlplab.Dense

@@ -40,12 +40,19 @@ class Layer:
 
     Every subclass is registered under its class name in `LAYERS` as it is
     defined, so `layer_from_config` rebuilds any layer, a user's own included,
-    from its ``get_config()``: adding a layer is writing its class.
+    from its ``get_config()``: adding a layer is writing its class. The first
+    class of a name keeps it (a user's ``class Dense(Dense)`` does not replace
+    mlplab's for every file loaded afterwards); only the same class defined
+    again, as a reloaded module does, replaces it.
     """
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        LAYERS.pop(cls.__name__, None)  # a class defined again (a reloaded module) replaces
+        known = LAYERS.get(cls.__name__)
+        if known is not None and (known.__module__, known.__qualname__) != (
+                cls.__module__, cls.__qualname__):
+            return
+        LAYERS.pop(cls.__name__, None)
         LAYERS.add(cls.__name__, cls)
 
     param_names: tuple[str, ...] = ()
@@ -99,7 +106,7 @@ class Layer:
         return cls(**{k: v for k, v in config.items() if k != "type"})
 
     # What forward and backward keep for the next backward: training scratch, not state.
-    _SCRATCH = ("_x", "input", "output", "_saved", "_x_hat", "_inv_std", "_training",
+    _SCRATCH = ("_x", "input", "output", "_x_hat", "_inv_std", "_training",
                 "_scaled_mask", "grads", "_fallback_rng", "_W", "_W_T")
 
     # What `set_backend` derives (functions bound to the namespace): rebuilt after unpickling.
