@@ -134,3 +134,18 @@ def all_finite(array: np.ndarray) -> bool:
     with np.errstate(over="ignore", invalid="ignore"):
         total = np.add.reduce(array, axis=None)
     return bool(np.isfinite(total)) or bool(np.isfinite(array).all())
+
+
+def built_from_config(build: Any, owner: str, config: Any) -> Any:
+    """``build()``, the constructor call of a `*_from_config`, with one clear error.
+
+    A config with an option missing, unknown or of the wrong kind makes the
+    constructor raise TypeError or KeyError; the caller gets the one-template
+    ValueError naming the config instead.
+    """
+    try:
+        return build()
+    except (TypeError, KeyError) as error:
+        raise invalid("config", owner, "a config that get_config() wrote (every option "
+                      "known and given)", f"{_describe(config)} ({type(error).__name__}: "
+                      f"{error})", raw=True) from None

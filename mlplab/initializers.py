@@ -82,13 +82,7 @@ def get_initializer(init: str | Initializer, *, owner: str = "MLP") -> Initializ
 
 def initializer_name(init: str | Initializer, owner: str) -> str:
     """The registry name of `init`, for a config; a custom callable cannot be written down."""
-    if isinstance(init, str):
-        return INITIALIZERS.canonical(init, owner=owner, parameter="init")
-    for name, registered in INITIALIZERS.items():
-        if registered is init:
-            return name
-    raise invalid("init", f"{owner}.get_config", "an initializer name from the registry (a "
-                  "custom callable cannot be written into a config or a model file)", init)
+    return INITIALIZERS.name_of(init, owner=f"{owner}.get_config", parameter="init")
 
 
 def rng_for(seed: Any, init: Initializer, *, owner: str = "MLP") -> Rng:

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from mlplab._checks import built_from_config
 from mlplab.activations import sigmoid, softmax
 from mlplab.registry import Registry
 
@@ -204,4 +205,5 @@ def get_loss(loss: str | Loss, *, owner: str = "fit") -> Loss:
 def loss_from_config(config: dict[str, Any]) -> Loss:
     """A Loss rebuilt from its `get_config()`."""
     name = config.get("name") if isinstance(config, dict) else None
-    return LOSSES.lookup(name, owner="loss_from_config", parameter="name").from_config(config)
+    cls = LOSSES.lookup(name, owner="loss_from_config", parameter="name")
+    return built_from_config(lambda: cls.from_config(config), "loss_from_config", config)

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from mlplab._checks import as_float_array, check_choice, check_int, invalid
+from mlplab._checks import as_float_array, built_from_config, check_choice, check_int, invalid
 from mlplab.activations import ACTIVATIONS, canonical_activation
 from mlplab.backend import NUMPY, Backend, backend_of, get_backend, to_numpy
 from mlplab.initializers import Initializer, get_initializer, initializer_name, rng_for
@@ -327,4 +327,5 @@ def model_from_config(config: dict[str, Any]) -> Sequential:
     if kind not in MODELS:
         raise invalid("config", "model_from_config", f"a model config with 'class' one of "
                       f"{sorted(MODELS)}", kind)
-    return MODELS[kind].from_config(config)
+    return built_from_config(lambda: MODELS[kind].from_config(config), "model_from_config",
+                             config)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from mlplab._checks import check_choice
+from mlplab._checks import check_choice, invalid
 
 
 class Registry(dict):
@@ -53,6 +53,20 @@ class Registry(dict):
     def lookup(self, name: Any, *, owner: str = "", parameter: str = "") -> Any:
         """The entry for `name` or an alias of it."""
         return self[self.canonical(name, owner=owner, parameter=parameter)]
+
+    def name_of(self, entry: Any, *, owner: str, parameter: str) -> str:
+        """The name `entry` (or a name of it) is registered under, for writing into a config.
+
+        Anything not in the registry (a function or class of the user's) cannot be
+        written down, and gets the one-template error saying so.
+        """
+        if isinstance(entry, str):
+            return self.canonical(entry, owner=owner, parameter=parameter)
+        for name, registered in self.items():
+            if registered is entry:
+                return name
+        raise invalid(parameter, owner, f"one of {self.names()} (a {self.kind} of your own "
+                      "cannot be written into a config)", entry)
 
     def fact(self, name: str, key: str, default: Any = None) -> Any:
         """A fact recorded for the entry `name` (or an alias of it), or `default`."""

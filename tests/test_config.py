@@ -86,7 +86,7 @@ def test_a_custom_initializer_cannot_be_written_into_a_config():
     def custom(shape, rng):
         return np.ones(shape)
 
-    with pytest.raises(ValueError, match=r"'init' parameter of MLP.get_config.*custom"):
+    with pytest.raises(ValueError, match=r"'init' parameter of MLP.get_config.*of your own"):
         MLP([2, 3, 1], init=custom, seed=0).get_config()
     with pytest.raises(ValueError, match=r"'init' parameter of Dense.get_config"):
         Dense(2, 3, init=custom).get_config()
@@ -114,3 +114,20 @@ def test_a_registry_refuses_a_name_twice():
     with pytest.raises(ValueError, match="registered already"):
         registry.add("b", 2)
     assert registry.names() == ["a"] and registry.choices() == ["a", "b"]
+
+
+@pytest.mark.parametrize("build, config", [
+    ("layer", {"type": "Dense"}), ("layer", {"type": "Dense", "n_in": 2, "n_out": 3, "x": 1}),
+    ("loss", {"name": "mse", "x": 1}), ("model", {"class": "MLP"}),
+    ("model", {"class": "Sequential"}), ("optimizer", {"name": "adam", "bogus": 1}),
+    ("callback", {"type": "EarlyStopping", "bogus": 1})])
+def test_a_config_with_options_missing_or_unknown_gets_one_clear_error(build, config):
+    from mlplab.callbacks import callback_from_config
+    from mlplab.optim import optimizer_from_config
+
+    builders = {"layer": layer_from_config, "loss": loss_from_config,
+                "model": model_from_config, "optimizer": optimizer_from_config,
+                "callback": callback_from_config}
+    with pytest.raises(ValueError, match=rf"'config' parameter of {build}_from_config must be "
+                                         "a config that get_config\\(\\) wrote"):
+        builders[build](config)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlplab._checks import invalid
+from mlplab._checks import built_from_config, invalid
 from mlplab.callbacks.base import Callback, Resumable, overrides
 from mlplab.callbacks.checkpoint import Checkpoint
 from mlplab.callbacks.direction_changes import DirectionChanges
@@ -46,7 +46,8 @@ def callback_from_config(config: dict[str, Any]) -> Callback:
         raise invalid("config", "callback_from_config", "a dict with a 'type' (a callback's "
                       "get_config())", config)
     cls = CALLBACKS.lookup(config["type"], owner="callback_from_config", parameter="type")
-    return cls.from_config({**config, "type": cls.__name__})
+    return built_from_config(lambda: cls.from_config({**config, "type": cls.__name__}),
+                             "callback_from_config", config)
 
 
 __all__ = [

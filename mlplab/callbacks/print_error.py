@@ -41,14 +41,11 @@ class PrintError(Callback):
         self.errors: list[Any] = []
 
     def get_config(self) -> dict[str, Any]:
-        names = [name for name, fn in METRICS.items() if fn is self.metric]
-        if not names:
-            raise invalid("metric", OWNER, f"one of {sorted(METRICS)} to be written into a "
-                          "config", self.metric)
+        metric = METRICS.name_of(self.metric, owner=OWNER, parameter="metric")
         if self.print_fn not in (print, None):
             raise invalid("print_fn", OWNER, "print or None to be written into a config",
                           self.print_fn)
-        return {"type": type(self).__name__, "every": self.every, "metric": names[0],
+        return {"type": type(self).__name__, "every": self.every, "metric": metric,
                 "template": plain("template", OWNER, self.template),
                 "print_fn": None if self.print_fn is None else "print"}
 

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mlplab._checks import invalid
 from mlplab.callbacks.base import Callback, config_arguments
 from mlplab.callbacks.config import to_numpy
 from mlplab.losses import LOSSES, Loss, get_loss
@@ -60,16 +59,9 @@ class Validation(Callback):
 
 def _loss_name(loss: Loss) -> str:
     """The registered name of a built-in loss; other losses cannot be written down."""
-    if LOSSES.get(loss.name) is not type(loss):
-        raise invalid("loss", OWNER, f"one of {sorted(LOSSES)} to be written into a config",
-                      loss)
-    return loss.name
+    return LOSSES.name_of(type(loss), owner=OWNER, parameter="loss")
 
 
 def _metric_name(metric: str | Metric) -> str:
     """A metric's name, for a built-in metric; functions of the user's cannot be written down."""
-    name = metric if isinstance(metric, str) else metric_name(metric)
-    if METRICS.get(name) is None or not (isinstance(metric, str) or METRICS[name] is metric):
-        raise invalid("metrics", OWNER, f"names from {sorted(METRICS)} to be written into a "
-                      "config", metric)
-    return name
+    return METRICS.name_of(metric, owner=OWNER, parameter="metrics")

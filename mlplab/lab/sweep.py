@@ -92,7 +92,7 @@ def sweep(X: Any = None, y: Any = None, *, alpha: Any = ALPHAS, hidden: Any = 4,
         engine = "fit"
     workers = _workers(n_jobs)
     tasks = plan(list(enumerate(configs)), y.shape[1] if y.ndim == 2 else 1, engine, workers)
-    args = (X, y, every, metric_fn, shuffle_seed, keep_weights, backend.name)
+    args = (X, y, every, metric_fn, shuffle_seed, keep_weights, backend)
     if workers == 1 or len(tasks) == 1:
         done = [run_task(task, *args) for task in tasks]
     else:
@@ -154,12 +154,12 @@ def _fused_shares(block: list[tuple[int, Config]], workers: int
 
 
 def run_task(task: Task, X: np.ndarray, y: np.ndarray, every: int, metric: Metric,
-             shuffle_seed: int, keep_weights: bool = False, backend: str = "numpy"
+             shuffle_seed: int, keep_weights: bool = False, backend: Any = "numpy"
              ) -> tuple[list[dict[str, Any]], dict[int, list[np.ndarray]]]:
     """Train one task; returns its rows and, if asked, each configuration's final weights.
 
-    backend: the name of the backend a population trains on (a name, so that a
-    task sent to a worker process carries no module).
+    backend: the Backend (or name) a population trains on; a Backend pickles by
+    its library's name, so a task sent to a worker process carries no module.
     """
     if task.engine == "fused":
         return _train_fused(task.items, X, y, every, metric, shuffle_seed, keep_weights)
@@ -185,7 +185,7 @@ class _Checkpoints(Callback):
 
 def _train_population(items: list[tuple[int, Config]], X: np.ndarray, y: np.ndarray,
                       every: int, metric: Metric, shuffle_seed: int, keep_weights: bool,
-                      backend: str = "numpy"
+                      backend: Any = "numpy"
                       ) -> tuple[list[dict[str, Any]], dict[int, list[np.ndarray]]]:
     """One fit call: the configurations as a population, one model per (seed, alpha)."""
     first = items[0][1]

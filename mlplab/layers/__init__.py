@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlplab._checks import built_from_config
 from mlplab.layers.activation import Activation
 from mlplab.layers.base import LAYERS, Layer
 from mlplab.layers.batchnorm import BatchNorm
@@ -19,4 +20,5 @@ __all__ = ["LAYERS", "Activation", "BatchNorm", "Dense", "Dropout", "Layer", "la
 def layer_from_config(config: dict[str, Any]) -> Layer:
     """Rebuild a layer (without weights) from its `get_config()`."""
     kind = config.get("type") if isinstance(config, dict) else None
-    return LAYERS.lookup(kind, owner="layer_from_config", parameter="type").from_config(config)
+    cls = LAYERS.lookup(kind, owner="layer_from_config", parameter="type")
+    return built_from_config(lambda: cls.from_config(config), "layer_from_config", config)

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from mlplab._checks import invalid
+from mlplab._checks import built_from_config, invalid
 
 DATA = "plain data (numbers, strings, True/False, None, lists and dicts)"
 
@@ -109,7 +109,8 @@ def optimizer_from_config(config: dict[str, Any]) -> Any:
         known = sorted({*OPTIMIZERS.choices(), *LINKS.choices(), *SCHEDULES.choices()})
         raise invalid("config", "optimizer_from_config", "a config whose name is one of "
                       + ", ".join(repr(k) for k in known), name)
-    return factory(**{key: _from_data(value) for key, value in config.items() if key != "name"})
+    arguments = {key: _from_data(value) for key, value in config.items() if key != "name"}
+    return built_from_config(lambda: factory(**arguments), "optimizer_from_config", config)
 
 
 def _from_data(value: Any) -> Any:
