@@ -6,6 +6,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from mlplab._checks import invalid
 from mlplab.losses import Loss, get_loss
 from mlplab.objective import Objective, check_targets
 from mlplab.streams import RandomStreams
@@ -40,14 +41,14 @@ def gradient_check(model: Any, X: Any, y: Any, *, loss: str | Loss = "mse",
     """
     loss = get_loss(loss, owner="gradient_check")
     if not model.backend.is_numpy:
-        raise ValueError("gradient_check runs on NumPy: call model.to_numpy() first (the "
-                         f"model is on {model.backend.name}).")
+        raise invalid("model", "gradient_check", "a NumPy model (call model.to_numpy() first)",
+                      f"a model on {model.backend.name}", raw=True)
     X = np.asarray(model.check_input(X, "X", "gradient_check"), dtype=np.float64)
     y = np.asarray(check_targets(model, y, X.shape[0], loss, "gradient_check"),
                    dtype=np.float64)
     if any(p.dtype != np.float64 for p in model.params):
-        raise ValueError("gradient_check needs a float64 model (dtype='float64'); got "
-                         f"parameters of dtype {model.params[0].dtype}.")
+        raise invalid("model", "gradient_check", "a float64 model (dtype='float64')",
+                      f"parameters of dtype {model.params[0].dtype}", raw=True)
     step = _FixedDraws(model, loss, X, y, seed)
     original, buffers = [p.copy() for p in model.params], model.get_buffers()
     try:

@@ -17,7 +17,8 @@ write it by hand, and compiles it:
 Every line calls exactly what the layers' own `forward` and `backward` call
 (the same NumPy functions, the registry's activation functions, the loss's
 methods), in the same order, so the numbers are the layers' bit for bit
-(tests/test_numpy_step.py checks it). The weights are bound by reference, so
+(tests/test_numpy_step.py checks every activation and loss, populations,
+float32 and sample weights). The weights are bound by reference, so
 the code stays right while training updates them in place; a fit compiles
 its own. Models with other layers (Dropout, BatchNorm), other backends, or
 weights whose arrays are replaced use the layers themselves.
@@ -30,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from mlplab._checks import invalid
 from mlplab.layers import Activation, Dense
 
 Gradients = Callable[..., tuple[Any, Any, list[Any]]]
@@ -56,8 +58,8 @@ def gradients_source(model: Any, loss: Any) -> str:
 
     plan = _plan(Objective(model, loss, None, None))
     if plan is None:
-        raise ValueError("Only NumPy models of Dense and Activation layers have a "
-                         "straight-line pass.")
+        raise invalid("model", "gradients_source", "a NumPy model of Dense and Activation "
+                      "layers (others train through their layers)", model)
     return plan[0]
 
 
@@ -85,8 +87,9 @@ class _Writer:
         for i in range(len(layers)):
             self._forward(i, layers[i])
         self._loss(count)
-        for i in range(count - 1, -1, -1):
-            self._backward(i, layers[i])
+        first = next(i for i, layer in enumerate(layers) if layer.param_names)
+        for i in range(count - 1, first - 1, -1):  # below the first weights, nothing to learn
+            self._backward(i, layers[i], need_input_grad=i > first)
         order = ", ".join(g for i in sorted(self.grads) for g in self.grads[i])
         self.lines.append(f"    return x{len(layers)}, value, [{order}]")
         return "\n".join(self.lines) + "\n"
@@ -127,7 +130,7 @@ class _Writer:
         self.emit("    objective.output_gradient = g")
         self.emit("    g = g * objective.sample_weights")
 
-    def _backward(self, i: int, layer: Any) -> None:
+    def _backward(self, i: int, layer: Any, need_input_grad: bool) -> None:
         if isinstance(layer, Dense):
             self.emit(f"dW{i} = {self._product(layer, f'x{i}.mT', 'g')}", f"Dense {i} backward")
             self.grads[i] = [f"dW{i}"]
@@ -135,7 +138,7 @@ class _Writer:
                 self.bind("xp_sum", layer.backend.xp.sum)
                 self.emit(f"db{i} = xp_sum(g, axis=-2)")
                 self.grads[i].append(f"db{i}")
-            if i > 0:
+            if need_input_grad:
                 W_T = self.bind(f"WT{i}", layer.params[0].mT)
                 self.emit(f"g = {self._product(layer, 'g', W_T)}")
         elif layer._derivative is None:

@@ -178,6 +178,9 @@ def error_slice(model: Any, X: Any, y: Any, weight: Any, *, values: Any = None,
 
 
 def _refs(model: Any, weights: Any, owner: str) -> list[WeightRef]:
+    if not model.backend.is_numpy:  # every entry point comes through here first
+        raise invalid("model", owner, "a NumPy model (surfaces are drawn on the host: "
+                      "model.to_numpy() first)", f"a model on {model.backend.name}", raw=True)
     if isinstance(weights, str | WeightRef) or not isinstance(weights, Sequence) or not weights:
         raise invalid("weights", owner, f"a non-empty list of weights, each {SPEC_FORMS}",
                       weights)

@@ -272,3 +272,14 @@ def test_a_model_trained_after_unpickling_trains_like_the_original():
     mlplab.fit(copy, X, y, epochs=3)
     for a, b in zip(net.params, copy.params, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_models_with_a_named_initializer_per_layer_pickle_and_an_input_activation_trains():
+    import pickle
+
+    net = mlplab.Sequential([mlplab.Dense(3, 4, init="he_uniform"), mlplab.Activation("tanh"),
+                             mlplab.Dense(4, 1)], seed=[0, 1])
+    again = pickle.loads(pickle.dumps(net))
+    np.testing.assert_array_equal(again.params[0], net.params[0])
+    first = mlplab.Sequential([mlplab.Activation("tanh"), mlplab.Dense(3, 1)], seed=[0, 1])
+    mlplab.fit(first, np.ones((4, 3)), np.ones(4), epochs=2)  # no gradient for the data

@@ -13,7 +13,8 @@ class Activation(Layer):
     """An activation function as a layer, e.g. ``Activation("sigmoid")``.
 
     Keyword arguments go to the function (``Activation("leaky_relu", slope=0.2)``).
-    The layer keeps whichever of input or output the derivative takes.
+    Forward keeps its input (the logits, for a loss fused with this activation)
+    and its output; backward reads whichever the derivative takes.
     """
 
     def __init__(self, name: str, **kwargs: Any) -> None:
@@ -40,6 +41,8 @@ class Activation(Layer):
         return out
 
     def backward(self, grad: Any, need_input_grad: bool = True) -> Any:
+        if not need_input_grad:  # the first layer: its input is the data
+            return None
         if self._derivative is None:
             return self._vjp(grad, self.output)
         slope = self._derivative(self.input if self._keep_input else self.output)

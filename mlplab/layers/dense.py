@@ -34,7 +34,8 @@ class Dense(Layer):
             raise invalid("bias", "Dense", "True or False", bias)
         self.bias = bool(bias)
         self.init = init
-        self._init = None if init is None else get_initializer(init, owner="Dense")
+        if init is not None:  # checked now; looked up when drawing (a closure does not pickle)
+            get_initializer(init, owner="Dense")
         if not self.bias:
             self.param_names = ("W",)
         self.set_backend(self.backend)
@@ -52,7 +53,8 @@ class Dense(Layer):
         return self.n_out
 
     def init_params(self, rng: Rng, default_init: Initializer) -> list[np.ndarray]:
-        W = (self._init or default_init)((self.n_in, self.n_out), rng)
+        init = default_init if self.init is None else get_initializer(self.init, owner="Dense")
+        W = init((self.n_in, self.n_out), rng)
         return [W, np.zeros(self.n_out)] if self.bias else [W]
 
     def forward(self, x: Any, *, training: bool = False, rng: Any = None) -> Any:
