@@ -14,6 +14,8 @@ import numpy as np
 
 
 def _describe(value: Any) -> str:
+    if callable(value) and hasattr(value, "__qualname__") and not isinstance(value, type):
+        return f"the function {value.__qualname__}"  # its repr's address differs every run
     if isinstance(value, np.ndarray):
         if value.size <= 8:
             return f"array {np.array2string(value, separator=', ')}"

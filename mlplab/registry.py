@@ -65,8 +65,8 @@ class Registry(dict):
         for name, registered in self.items():
             if registered is entry:
                 return name
-        raise invalid(parameter, owner, f"one of {self.names()} (a {self.kind} of your own "
-                      "cannot be written into a config)", entry)
+        raise invalid(parameter, owner, f"one of {self.names()} (your own {self.kind}s cannot "
+                      "be written into a config)", entry)
 
     def fact(self, name: str, key: str, default: Any = None) -> Any:
         """A fact recorded for the entry `name` (or an alias of it), or `default`."""

@@ -86,7 +86,7 @@ def test_a_custom_initializer_cannot_be_written_into_a_config():
     def custom(shape, rng):
         return np.ones(shape)
 
-    with pytest.raises(ValueError, match=r"'init' parameter of MLP.get_config.*of your own"):
+    with pytest.raises(ValueError, match=r"'init' parameter of MLP.get_config.*your own init"):
         MLP([2, 3, 1], init=custom, seed=0).get_config()
     with pytest.raises(ValueError, match=r"'init' parameter of Dense.get_config"):
         Dense(2, 3, init=custom).get_config()

@@ -6,8 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mlplab import MLP, Dense, Dropout, Sequential, fit, load, save, sgd
+from mlplab import MLP, Dense, Dropout, Sequential, adam, fit, load, save, sgd
+from mlplab.callbacks import Checkpoint
 from mlplab.io import HEADER
+from mlplab.layers import layer_from_config
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "errors.md"
 X = np.ones((4, 3))
@@ -53,6 +55,16 @@ def diverging():
         X_big @ np.array([2.0, 1.0, 0.0]) + 50, loss="mse", optimizer=sgd(1.0), iterations=1000)
 
 
+def ones(shape, rng):
+    return np.ones(shape)
+
+
+def resume_with_another_optimizer(tmp_path):
+    path = tmp_path / "run.ckpt.npz"
+    fit(MLP([3, 1], seed=0), X, y, optimizer=adam(0.01), epochs=1, callbacks=[Checkpoint(path)])
+    fit(MLP([3, 1], seed=0), X, y, optimizer=adam(0.02), epochs=2, resume_from=path)
+
+
 CASES = {
     "X has the wrong number of columns": lambda t: fit(MLP([3, 1]), np.ones((4, 2)), y,
                                                        epochs=1),
@@ -81,6 +93,10 @@ CASES = {
     "a file from another program": lambda t: load(foreign(t)),
     "a tampered model file": lambda t: load(tampered(t)),
     "a diverging run": lambda t: diverging(),
+    "unknown array backend": lambda t: MLP([3, 1], backend="tpu"),
+    "a config that cannot be written down": lambda t: MLP([3, 1], init=ones).get_config(),
+    "a config with an option missing": lambda t: layer_from_config({"type": "Dense", "n_in": 3}),
+    "resuming with another optimizer": lambda t: resume_with_another_optimizer(t),
 }
 
 

@@ -169,7 +169,7 @@ def test_get_optimizer_takes_a_config():
 def test_a_function_schedule_cannot_be_written_down():
     optimizer = sgd(lambda step: 0.1 / (1 + step))
     with pytest.raises(ValueError, match=r"The 'alpha' parameter of sgd must be plain data .* "
-                                         r"to be written as config. Got <function"):
+                                         r"to be written as config. Got the function"):
         optimizer_config(optimizer)
     warmup = linear_warmup(0.1, 5, after=lambda step: 0.1)
     with pytest.raises(ValueError, match=r"'after' parameter of linear_warmup must be plain data"):
