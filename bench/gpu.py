@@ -54,7 +54,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import inspect
 import itertools
 import os
 import platform
@@ -70,8 +69,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 import mlplab
-from mlplab.backend import get_backend, to_numpy
-from mlplab.data import tutorial_xy
+from mlplab.backend import get_backend
 from mlplab.lab import sweep
 from mlplab.lab.tutorials import ALPHAS, HIDDEN_SIZES
 
@@ -353,21 +351,15 @@ def section_wide(device: Device, args: argparse.Namespace, sizes: Sizes) -> Timi
 
 def section_sweep(device: Device, args: argparse.Namespace, sizes: Sizes) -> Timings:
     """Section 3: the 49-configuration tutorial sweep, GPU against CPU, and its agreement."""
-    takes_backend = "backend" in inspect.signature(sweep).parameters
-    how = ("sweep(..., backend=...)" if takes_backend
-           else "one fit per hidden size, the 7 alphas as a population (sweep takes no backend)")
     print(f"\n[sweep] {len(ALPHAS)} alphas x {len(HIDDEN_SIZES)} hidden sizes, 3-h-1 sigmoid, "
           f"no bias, delta rule, {args.sweep_iterations} full-batch iterations; "
           f"median of {args.repeats}")
-    X, y = tutorial_xy("part2")
     gpu, cpu = f"mlplab ({device.backend})", "mlplab sweep (numpy, CPU)"
     contestants = [Contestant(cpu, lambda n: lambda: sweep_on_cpu(n), args.sweep_iterations,
                               _nothing)]
     if device.backend is not None:
-        print(f"  on {device.backend}: {how}")
-        run = sweep_with_backend if takes_backend else sweep_by_populations
-        data = _moved((X, y), device.backend)
-        contestants.insert(0, Contestant(gpu, lambda n: lambda: run(n, device.backend, data),
+        print(f"  on {device.backend}: sweep(..., backend=...), one population per hidden size")
+        contestants.insert(0, Contestant(gpu, lambda n: lambda: sweep_on(n, device.backend),
                                          args.sweep_iterations, device.sync))
     timings = measure(contestants, args.repeats)
     for c in contestants:
@@ -385,30 +377,11 @@ def sweep_on_cpu(iterations: int) -> dict[tuple[int, float], float]:
     return {(row["hidden"], row["alpha"]): row["error"] for row in result.final()}
 
 
-def sweep_with_backend(iterations: int, backend: str, data: Any
-                       ) -> dict[tuple[int, float], float]:
+def sweep_on(iterations: int, backend: str) -> dict[tuple[int, float], float]:
     """Final error per (hidden, alpha): `mlplab.lab.sweep` on `backend`."""
     result = sweep(alpha=list(ALPHAS), hidden=list(HIDDEN_SIZES), iterations=iterations,
                    every=iterations, n_jobs=1, backend=backend)
     return {(row["hidden"], row["alpha"]): float(row["error"]) for row in result.final()}
-
-
-def sweep_by_populations(iterations: int, backend: str, data: Any
-                         ) -> dict[tuple[int, float], float]:
-    """Final error per (hidden, alpha): per hidden size, one fit of the 7 alphas at once."""
-    X, y = data
-    errors = {}
-    for hidden in HIDDEN_SIZES:
-        nets = mlplab.MLP([3, hidden, 1], activation="sigmoid", output_activation="sigmoid",
-                          bias=False, init="tutorial", seed=[1] * len(ALPHAS), backend=backend)
-        # guard off: a member that diverges must not stop the others (as in sweep)
-        mlplab.fit(nets, X, y, loss="delta", optimizer=mlplab.sgd(list(ALPHAS)),
-                   iterations=iterations, guard=False)
-        outputs = to_numpy(nets.predict(X))  # (7, 4, 1)
-        error = np.mean(np.abs(outputs - to_numpy(y)), axis=(-2, -1))  # the tutorials' mae
-        errors.update({(hidden, alpha): float(e) for alpha, e in zip(ALPHAS, error,
-                                                                     strict=True)})
-    return errors
 
 
 def agreement(gpu: dict, cpu: dict) -> list[str]:

@@ -7,7 +7,10 @@
   Generator per model of a population: from the layer's own ``seed`` when it has
   one, else spawned from the run's SeedSequence with the spawn key
   ``(1 + layer index, member)``, so every layer and member has a stream of its own
-  and a single model draws what member 0 of a population draws.
+  and (for a layer without a seed of its own) a single model draws what member 0
+  of a population draws. A layer with an int seed draws, as a single model, from
+  ``default_rng(seed)``, and as a population from the seed's children ``(member,)``;
+  a list of seeds gives member k exactly the draws of a single layer with seed k.
 
 Draws happen on the host with NumPy and are moved to the model's device, so a
 seed gives the same numbers on every backend. The streams are handed to the

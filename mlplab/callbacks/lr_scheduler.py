@@ -10,7 +10,6 @@ import numpy as np
 from mlplab._checks import invalid
 from mlplab.callbacks.base import Callback, config_arguments
 from mlplab.callbacks.config import plain, to_numpy
-from mlplab.optim.base import per_model
 
 if TYPE_CHECKING:
     from mlplab.state import TrainingState
@@ -53,19 +52,15 @@ class LearningRateScheduler(Callback):
 
     def on_train_begin(self, state: TrainingState) -> None:
         self._epoch = -1
-        self._backend, self._is_numpy = state.params.backend, state.params.backend.is_numpy
+        self._backend = state.params.backend
 
     def on_before_update(self, state: TrainingState) -> None:
         if state.epoch != self._epoch:
             self._epoch = state.epoch
             self._factor = self.schedule(state.epoch)
             self.factors.append(self._factor)
-            if not self._is_numpy:
-                self._scales = [self._scale(u) for u in state.updates]
-        if self._is_numpy:
-            state.updates = [per_model(self._factor, u) * u for u in state.updates]
-        else:
-            state.updates = [s * u for s, u in zip(self._scales, state.updates, strict=True)]
+            self._scales = [self._scale(u) for u in state.updates]  # made once an epoch
+        state.updates = [s * u for s, u in zip(self._scales, state.updates, strict=True)]
 
     def _scale(self, like: Any) -> Any:
         """The epoch's factor for one update array: a float, or (*population, 1, ...)."""

@@ -19,8 +19,6 @@ from mlplab.optim.base import (
     ParamList,
     apply_updates,
     chain,
-    per_model,
-    per_model_sum,
     population_ndim,
     scale,
 )
@@ -75,8 +73,6 @@ __all__ = [
     "linear_warmup",
     "optimizer_config",
     "optimizer_from_config",
-    "per_model",
-    "per_model_sum",
     "population_ndim",
     "rmsprop",
     "scale",

@@ -44,6 +44,7 @@ import numpy as np
 
 from mlplab.backend import Backend, backend_of
 from mlplab.optim._hyperparameters import check_population, require_params
+from mlplab.params import backend_of_params
 
 Params = list[Any]
 Rule = Callable[..., Any]
@@ -120,8 +121,8 @@ class _Shaped:
 
 
 def _backend(params: Any, grads: Params) -> Backend:
-    backend = getattr(params, "backend", None)
-    return backend if backend is not None else backend_of(*grads)
+    """The parameters' backend; the gradients' when an update is given no parameters."""
+    return backend_of_params(params if params is not None else grads)
 
 
 def scale_rule(xp: Any, g: Any, factor: Any) -> Any:

@@ -23,8 +23,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-import numpy as np
-
 from mlplab.optim._lift import per_array, scale_rule
 from mlplab.optim.config import checked_config, config_of
 
@@ -54,23 +52,6 @@ class GradientTransformation(NamedTuple):
 
 class EmptyState(NamedTuple):
     """State of a transformation that keeps none."""
-
-
-def per_model_sum(a: np.ndarray, pop_ndim: int) -> np.ndarray:
-    """Sum over every axis but the leading `pop_ndim` population axes (NumPy arrays)."""
-    return a.sum(axis=tuple(range(pop_ndim, a.ndim))) if a.ndim > pop_ndim else a
-
-
-def per_model(value: Any, like: np.ndarray) -> Any:
-    """Broadcast a per-model value over one NumPy array (for callbacks; optimizers use _lift).
-
-    value: a scalar, or an array of shape ``population`` (leading axes of `like`).
-    Returns a scalar unchanged, or the array reshaped to ``population + (1,) * k``.
-    """
-    if np.ndim(value) == 0:
-        return value
-    value = np.asarray(value, dtype=like.dtype)
-    return value.reshape(value.shape + (1,) * (like.ndim - value.ndim))
 
 
 def scale(factor: Any) -> GradientTransformation:
