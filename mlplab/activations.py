@@ -66,7 +66,8 @@ def sigmoid(x: Any, xp: Any = np) -> Any:
 
 def _sigmoid_numpy(x: np.ndarray) -> np.ndarray:
     """`sigmoid` on NumPy: the same operations, in place in one temporary."""
-    t = np.exp(-x)
+    t = np.negative(x)
+    np.exp(t, out=t)
     t += _ONE[t.dtype]
     return np.reciprocal(t, out=t)
 

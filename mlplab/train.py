@@ -47,15 +47,15 @@ class TrainStep:
 
     def __init__(self, objective: Objective, optimizer: GradientTransformation,
                  before_update: Sequence[Any] = ()) -> None:
-        self.gradients = objective.step_gradients
-        self.optimizer, self.before_update = optimizer, list(before_update)
+        self.gradients, self.update = objective.step_gradients, optimizer.update
+        self.before_update = list(before_update)
 
     def __call__(self, state: TrainingState, xb: Any, yb: Any) -> None:
-        state.outputs, state.loss, state.grads = self.gradients(xb, yb)
-        state.y_batch = yb
-        state.updates, state.optimizer_state = self.optimizer.update(
-            state.grads, state.optimizer_state, state.params)
-        for hook in self.before_update:
+        outputs, loss, grads = self.gradients(xb, yb)
+        updates, state.optimizer_state = self.update(grads, state.optimizer_state, state.params)
+        state.outputs, state.loss, state.grads, state.updates, state.y_batch = (
+            outputs, loss, grads, updates, yb)
+        for hook in self.before_update:  # a hook may change the updates (a schedule's factor)
             hook(state)
         apply_updates(state.params, state.updates)
 
