@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 from mlplab.optim._hyperparameters import check_fraction, check_positive
 from mlplab.optim._lift import per_array
 from mlplab.optim.base import GradientTransformation, chain
-from mlplab.optim.config import config_of
+from mlplab.optim.config import config_of, named_config
 from mlplab.optim.registry import LINKS, register_optimizer
 from mlplab.optim.schedules import scale_by_learning_rate
 
@@ -58,9 +58,7 @@ def adadelta(alpha: Any = 1.0, *, rho: Any = 0.9, eps: Any = 1e-6) -> GradientTr
     """
     scaling = scale_by_adadelta(rho, eps, owner="adadelta")
     learning_rate = scale_by_learning_rate(alpha, owner="adadelta")
-    return chain(scaling, learning_rate)._replace(config=config_of(
-        "adadelta", alpha=learning_rate.config["alpha"], rho=scaling.config["rho"],
-        eps=scaling.config["eps"]))
+    return named_config(chain(scaling, learning_rate), "adadelta", learning_rate, scaling)
 
 
 LINKS.add("scale_by_adadelta", scale_by_adadelta)

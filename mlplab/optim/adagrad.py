@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 from mlplab.optim._hyperparameters import check_nonnegative, check_positive
 from mlplab.optim._lift import per_array
 from mlplab.optim.base import GradientTransformation, chain
-from mlplab.optim.config import config_of
+from mlplab.optim.config import config_of, named_config
 from mlplab.optim.registry import LINKS, register_optimizer
 from mlplab.optim.schedules import scale_by_learning_rate
 
@@ -60,9 +60,7 @@ def adagrad(alpha: Any = 0.01, *, eps: Any = 1e-10, initial_accumulator: Any = 0
     """
     scaling = scale_by_adagrad(eps, initial_accumulator, owner="adagrad")
     learning_rate = scale_by_learning_rate(alpha, owner="adagrad")
-    return chain(scaling, learning_rate)._replace(config=config_of(
-        "adagrad", alpha=learning_rate.config["alpha"], eps=scaling.config["eps"],
-        initial_accumulator=scaling.config["initial_accumulator"]))
+    return named_config(chain(scaling, learning_rate), "adagrad", learning_rate, scaling)
 
 
 LINKS.add("scale_by_adagrad", scale_by_adagrad)

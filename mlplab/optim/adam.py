@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 from mlplab.optim._hyperparameters import check_bool, check_fraction, check_positive
 from mlplab.optim._lift import per_array, per_member
 from mlplab.optim.base import GradientTransformation, chain
-from mlplab.optim.config import config_of
+from mlplab.optim.config import config_of, named_config
 from mlplab.optim.penalties import add_decayed_weights
 from mlplab.optim.registry import LINKS, register_optimizer
 from mlplab.optim.schedules import scale_by_learning_rate
@@ -107,8 +107,7 @@ def adam(alpha: Any = 0.001, *, beta1: Any = 0.9, beta2: Any = 0.999, eps: Any =
     """
     moments = scale_by_adam(beta1, beta2, eps, amsgrad=amsgrad, owner="adam")
     learning_rate = scale_by_learning_rate(alpha, owner="adam")
-    return chain(moments, learning_rate)._replace(config=config_of(
-        "adam", alpha=learning_rate.config["alpha"], **_moments_config(moments)))
+    return named_config(chain(moments, learning_rate), "adam", learning_rate, moments)
 
 
 def adamw(alpha: Any = 0.001, *, beta1: Any = 0.9, beta2: Any = 0.999, eps: Any = 1e-8,
@@ -126,13 +125,8 @@ def adamw(alpha: Any = 0.001, *, beta1: Any = 0.9, beta2: Any = 0.999, eps: Any 
     moments = scale_by_adam(beta1, beta2, eps, amsgrad=amsgrad, owner="adamw")
     decay = add_decayed_weights(weight_decay, owner="adamw")
     learning_rate = scale_by_learning_rate(alpha, owner="adamw")
-    return chain(moments, decay, learning_rate)._replace(config=config_of(
-        "adamw", alpha=learning_rate.config["alpha"], **_moments_config(moments),
-        weight_decay=decay.config["weight_decay"]))
-
-
-def _moments_config(moments: GradientTransformation) -> dict[str, Any]:
-    return {k: v for k, v in moments.config.items() if k != "name"}
+    return named_config(chain(moments, decay, learning_rate), "adamw", learning_rate, moments,
+                        decay)
 
 
 LINKS.add("scale_by_adam", scale_by_adam)

@@ -25,6 +25,20 @@ from mlplab._checks import built_from_config, invalid
 DATA = "plain data (numbers, strings, True/False, None, lists and dicts)"
 
 
+def named_config(transform: Any, name: str, *sources: Any, **values: Any) -> Any:
+    """`transform` (a chain) with the config of the optimizer `name` it implements.
+
+    The options are those of the `sources` links' configs (less their names)
+    and `values`, in that order: ``adagrad`` is a chain of ``scale_by_adagrad``
+    and ``scale_by_learning_rate`` whose config (sources: the learning rate, then
+    the scaling) is ``{"name": "adagrad", "alpha": ..., "eps": ...,
+    "initial_accumulator": ...}``.
+    """
+    options = {key: value for link in sources for key, value in link.config.items()
+               if key != "name"}
+    return transform._replace(config=config_of(name, **options, **values))
+
+
 def config_of(name: str, **values: Any) -> dict[str, Any]:
     """A factory's config: ``{"name": name, **values}`` with arrays as lists.
 

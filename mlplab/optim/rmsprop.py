@@ -9,7 +9,7 @@ import numpy as np
 from mlplab.optim._hyperparameters import check_bool, check_fraction, check_positive
 from mlplab.optim._lift import per_array
 from mlplab.optim.base import GradientTransformation, chain
-from mlplab.optim.config import config_of
+from mlplab.optim.config import config_of, named_config
 from mlplab.optim.momentum import scale_by_momentum
 from mlplab.optim.registry import LINKS, register_optimizer
 from mlplab.optim.schedules import scale_by_learning_rate
@@ -81,9 +81,8 @@ def rmsprop(alpha: Any = 0.01, *, decay: Any = 0.99, eps: Any = 1e-8, centered: 
     if np.any(np.asarray(momentum) != 0):
         links.append(scale_by_momentum(momentum, owner="rmsprop"))
     learning_rate = scale_by_learning_rate(alpha, owner="rmsprop")
-    moments = {k: v for k, v in links[0].config.items() if k != "name"}
-    return chain(*links, learning_rate)._replace(config=config_of(
-        "rmsprop", alpha=learning_rate.config["alpha"], **moments, momentum=momentum))
+    return named_config(chain(*links, learning_rate), "rmsprop", learning_rate, links[0],
+                        momentum=momentum)
 
 
 LINKS.add("scale_by_rms", scale_by_rms)
