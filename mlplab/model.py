@@ -27,6 +27,7 @@ from mlplab.backend import NUMPY, Backend, backend_of, get_backend, to_numpy
 from mlplab.initializers import Initializer, get_initializer, initializer_name, rng_for
 from mlplab.layers import Activation, Dense, Layer, layer_from_config
 from mlplab.params import ParamList
+from mlplab.streams import UNWRITABLE, written_seed
 
 DTYPES = {"float64": np.float64, "float32": np.float32}
 
@@ -199,10 +200,9 @@ class Sequential:
         owner = type(self).__name__
         config: dict[str, Any] = {"init": initializer_name(self.init, owner),
                                   "dtype": self.dtype, "population": list(self.population)}
-        if _plain_seed(self.seed):
-            config["seed"] = (None if self.seed is None else int(self.seed)
-                              if not isinstance(self.seed, list | tuple)
-                              else [None if s is None else int(s) for s in self.seed])
+        seed = written_seed(self.seed)
+        if seed is not UNWRITABLE:
+            config["seed"] = seed
         return config
 
     def get_config(self) -> dict[str, Any]:
@@ -263,13 +263,6 @@ class MLP(Sequential):
     def from_config(cls, config: dict[str, Any]) -> MLP:
         keys = ("sizes", "activation", "output_activation", "bias", "init", "dtype")
         return MLP(**{k: config[k] for k in keys if k in config}, seed=_config_seed(config))
-
-
-def _plain_seed(seed: Any) -> bool:
-    """Whether `seed` can be written into a config: None, an int, or a list of those."""
-    seeds = seed if isinstance(seed, list | tuple) else [seed]
-    return all(s is None or (isinstance(s, int | np.integer) and not isinstance(s, bool))
-               for s in seeds)
 
 
 def _config_seed(config: dict[str, Any]) -> Any:

@@ -28,6 +28,23 @@ import numpy as np
 Generator = np.random.Generator
 
 
+UNWRITABLE = object()  # what `written_seed` gives for a seed that holds a generator
+
+
+def written_seed(seed: Any) -> Any:
+    """`seed` as plain data for a config (None, an int, or a list of those), or `UNWRITABLE`.
+
+    A Generator or SeedSequence cannot be written down: it is a stream's state,
+    not a seed.
+    """
+    seeds = seed if isinstance(seed, list | tuple) else [seed]
+    if not all(s is None or (isinstance(s, int | np.integer) and not isinstance(s, bool))
+               for s in seeds):
+        return UNWRITABLE
+    plain = [None if s is None else int(s) for s in seeds]
+    return plain if isinstance(seed, list | tuple) else plain[0]
+
+
 def root_sequence(seed: Any) -> np.random.SeedSequence:
     """The SeedSequence behind a seed: None (fresh entropy), an int, a Generator or a sequence."""
     if isinstance(seed, np.random.SeedSequence):

@@ -8,7 +8,7 @@ import numpy as np
 
 from mlplab._checks import check_number, invalid
 from mlplab.layers.base import Layer
-from mlplab.streams import layer_stream
+from mlplab.streams import UNWRITABLE, layer_stream, written_seed
 
 
 class Dropout(Layer):
@@ -100,11 +100,11 @@ class Dropout(Layer):
     def get_config(self) -> dict[str, Any]:
         config: dict[str, Any] = {"type": "Dropout", "rate": np.asarray(self.rate).tolist()}
         if self.seed is not None:
-            if not _is_plain_seed(self.seed):
+            seed = written_seed(self.seed)
+            if seed is UNWRITABLE:
                 raise invalid("seed", "Dropout.get_config", "None, an int or a list of ints "
                               "(a Generator cannot be written into a config)", self.seed)
-            config["seed"] = ([int(s) for s in self.seed] if isinstance(self.seed, list | tuple)
-                              else int(self.seed))
+            config["seed"] = seed
         return config
 
 
@@ -143,6 +143,3 @@ def _implied_population(rate: Any, seed: Any) -> tuple[int, ...]:
     return shapes.pop() if shapes else ()
 
 
-def _is_plain_seed(seed: Any) -> bool:
-    seeds = seed if isinstance(seed, list | tuple) else [seed]
-    return all(isinstance(s, int | np.integer) and not isinstance(s, bool) for s in seeds)
