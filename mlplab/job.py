@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import inspect
 import tomllib
-from dataclasses import dataclass, field, fields
+import types
+import typing
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -58,23 +60,57 @@ class TrainSettings:
     @classmethod
     def from_toml(cls, path: str | Path, **overrides: Any) -> TrainSettings:
         """Settings from a TOML file (keys as the fields here), then non-None `overrides`."""
-        values = read_config(path, "mlplab train", {f.name for f in fields(cls)})
+        values = read_config(path, "mlplab train", typing.get_type_hints(cls))
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
 
-def read_config(path: str | Path, owner: str, known: set[str]) -> dict[str, Any]:
-    """The settings in a TOML file, refusing an unreadable file or keys outside `known`."""
+def read_config(path: str | Path, owner: str, known: dict[str, Any]) -> dict[str, Any]:
+    """The settings in a TOML file, checked: a readable file, known keys, values of their types.
+
+    known: each key's type (``int``, ``float``, ``str``, ``bool``, ``list[int]``,
+    ``X | None``, ``Any``); a wrong value is refused naming the key and the file.
+    """
     try:
-        values = tomllib.loads(Path(path).read_text())
-    except (OSError, tomllib.TOMLDecodeError) as error:
+        values = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise invalid("config", owner, "a readable TOML file", f"{path} ({error})",
                       raw=True) from None
-    unknown = sorted(set(values) - known)
+    unknown = sorted(set(values) - set(known))
     if unknown:
         raise invalid("config", owner, f"keys among {sorted(known)}",
                       f"unknown keys {unknown} in {path}", raw=True)
+    for key, value in values.items():
+        if not _is_of(value, known[key]):
+            raise invalid(key, f"{owner} (in {path})", _kind_text(known[key]), value)
     return values
+
+
+def _is_of(value: Any, kind: Any) -> bool:
+    """Whether a TOML value is of a settings field's type (an int is a float, a bool no number)."""
+    origin, arguments = typing.get_origin(kind), typing.get_args(kind)
+    if kind is Any:
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return any(_is_of(value, k) for k in arguments)
+    if origin is list:
+        return isinstance(value, list) and all(_is_of(v, arguments[0]) for v in value)
+    if kind is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return kind is not type(None) and isinstance(value, kind)
+
+
+def _kind_text(kind: Any) -> str:
+    """A settings field's type in words, for the message."""
+    arguments = [k for k in typing.get_args(kind) if k is not type(None)]
+    if typing.get_origin(kind) is list:
+        return f"a list of {_kind_text(arguments[0]).split(' ', 1)[1]}s"
+    if arguments:
+        return " or ".join(_kind_text(k) for k in arguments)
+    return {str: "a string", int: "an integer", float: "a number",
+            bool: "true or false"}.get(kind, f"a {getattr(kind, '__name__', kind)}")
 
 
 def train_job(settings: TrainSettings) -> tuple[Any, History, dict[str, Any]]:

@@ -16,7 +16,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from mlplab.cli.common import RunInterruptedError
+from mlplab.callbacks import DivergenceError
+from mlplab.cli.common import RunInterruptedError, check_outputs
 from mlplab.cli.lab import add_surface, add_sweep
 from mlplab.cli.models import add_predict_and_evaluate, add_train
 from mlplab.cli.reproduce import add_reproduce
@@ -38,11 +39,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: returns the exit status (0 ok, 2 for a user mistake)."""
+    """Entry point: returns the exit status (0 ok, 2 for a user or operating-system error).
+
+    Output paths are checked before any work (a run of an hour must not end on
+    a --save that names a folder). A user's mistake, an operating-system error
+    (a full disk, a folder that cannot be written) and a diverging run each
+    print one line naming the flag or file; only a bug in mlplab shows a traceback.
+    """
     args = build_parser().parse_args(argv)
     try:
+        check_outputs(args)
         print(args.run(args))
-    except (ValueError, TypeError, ModelFileError, FileNotFoundError, ImportError) as error:
+    except (ValueError, TypeError, ModelFileError, OSError, ImportError,
+            DivergenceError) as error:
         print(f"mlplab {args.command}: error: {_one_line(error)}", file=sys.stderr)
         return 2
     except RunInterruptedError as interrupted:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from mlplab._checks import invalid
 from mlplab.io import write_atomically
 
 
@@ -41,6 +43,34 @@ def save_png(figure: Any, path: str) -> None:
 
 
     write_atomically(Path(path), lambda file: figure.savefig(file, format="png", dpi=120))
+
+
+# Where each command writes: the argparse destination and the flag a user typed.
+OUTPUTS = {"save": "--save", "checkpoint": "--checkpoint", "plot": "--plot", "csv": "--csv",
+           "out": "--out", "slice": "--slice", "output": "--output"}
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Refuse, before any work, an output path that cannot be written: a folder, a missing
+    or unwritable folder to put it in."""
+    for dest, flag in OUTPUTS.items():
+        value = getattr(args, dest, None)
+        if value is None:
+            continue
+        if args.command == "export" and dest == "output":
+            flag = "OUTPUT"
+        path = Path(value)
+        if path.is_dir():
+            problem = f"{value!r}, which is a folder"
+        elif not path.parent.resolve().is_dir():
+            problem = f"{value!r}, whose folder {str(path.parent)!r} does not exist"
+        elif not os.access(path.parent.resolve(), os.W_OK):
+            problem = f"{value!r}, whose folder cannot be written"
+        else:
+            continue
+        raise ValueError(str(invalid(flag, f"mlplab {args.command}",
+                                     "a file in a folder that exists and can be written",
+                                     problem, raw=True)))
 
 
 class RunInterruptedError(Exception):

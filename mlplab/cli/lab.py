@@ -59,7 +59,10 @@ def _sweep(args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
-SWEEP_KEYS = {*SWEEP_AXES, "data", "every", "n_jobs", "batch_size", "bias", "init", "metric"}
+# Each key's type in a sweep's TOML file: an axis takes one value or a list of them.
+SWEEP_KEYS = {**{axis: kind | list[kind] for axis, kind in SWEEP_AXES.items()},
+              "data": str, "every": int, "n_jobs": int, "batch_size": int | None | list[int],
+              "bias": bool | list[bool], "init": str | list[str], "metric": str}
 
 
 def _sweep_settings(args: argparse.Namespace) -> dict[str, Any]:

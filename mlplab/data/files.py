@@ -43,11 +43,15 @@ def load_csv(path: str | os.PathLike, *, target: int | str | None = -1, delimite
     if header is not None and not isinstance(header, bool):
         raise invalid("header", "load_csv", "True, False or None (decide from the first line)",
                       header)
-    first = _first_row(path, delimiter)
-    if header is None:
-        header = not any(_is_number(field) for field in first)
-    names = [name.strip() for name in first] if header else None
-    table = _read_table(path, delimiter, header, names)
+    try:
+        first = _first_row(path, delimiter)
+        if header is None:
+            header = not any(_is_number(field) for field in first)
+        names = [name.strip() for name in first] if header else None
+        table = _read_table(path, delimiter, header, names)
+    except (csv.Error, UnicodeDecodeError) as error:  # a field past csv's limit, not UTF-8
+        raise invalid("path", "load_csv", "a readable UTF-8 delimited text file",
+                      f"{path.name} ({error})", raw=True) from None
     return _split_off(table, _column(target, names, table.shape[1], "load_csv"))
 
 
