@@ -60,9 +60,10 @@ def save_checkpoint(path: str | os.PathLike, state: Any) -> Path:
 def resume(path: str | os.PathLike, state: Any, optimizer: Any) -> None:
     """Restore a checkpoint into a freshly set-up run: weights, optimizer, streams, position.
 
-    Everything in the file is checked against this run before anything is
-    restored (see `mlplab.io.read_archive` for the checks on the file itself),
-    so a refused checkpoint leaves the run as it was set up.
+    The file (see `mlplab.io.read_archive`), its fields and its optimizer state
+    are checked against this run before anything is restored; a random stream
+    or callback state that this run's objects refuse while restoring ends the
+    resume there, with the same ModelFileError.
     """
     path = checked_path(path, "fit", "resume_from")
     header, arrays = read_archive(path, FORMAT, VERSION, extra_arrays=EXTRA_ARRAYS)

@@ -470,3 +470,78 @@ def test_random_damage_gives_a_model_file_error_or_the_model(tmp_path):
         except ModelFileError as error:
             assert str(path) in str(error)
 
+
+
+# Checkpoints go through the same checks, then resume checks its own fields.
+
+def checkpoint_members(tmp_path, change):
+    """A real checkpoint's members, its header edited by `change(header, arrays)`, re-signed."""
+    from mlplab import fit
+    from mlplab.callbacks import Checkpoint
+
+    path = tmp_path / "run.ckpt.npz"
+    fit(MLP([3, 4, 1], seed=0), *xy(), optimizer="adam", epochs=2, batch_size=4,
+        callbacks=[Checkpoint(path)])
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    header = json.loads(arrays.pop(HEADER).tobytes())
+    change(header, arrays)
+    header["arrays"] = [{"name": n, "shape": list(a.shape), "dtype": a.dtype.str}
+                        for n, a in arrays.items()]
+    header["sha256"] = digest(header, arrays)
+    return [Member(f"{n}.npy", npy(a)) for n, a in arrays.items()] + [header_member(header)]
+
+
+def xy():
+    X = np.random.default_rng(0).normal(size=(12, 3))
+    return X, X[:, :1]
+
+
+def _drop(name):
+    return lambda h, a: a.pop(name)
+
+
+CHECKPOINT_CASES = {
+    "epoch a string": (lambda h, a: h.update(epoch="2"), "'epoch'"),
+    "negative iteration": (lambda h, a: h.update(iteration=-1), "'iteration'"),
+    "history without its array": (_drop("history_loss"), "'history'"),
+    "history not a list": (lambda h, a: h.update(history="loss"), "'history'"),
+    "streams not a dict": (lambda h, a: h.update(random_streams=[1]), "'random_streams'"),
+    "a stream state of garbage": (lambda h, a: h["random_streams"].update(
+        batches={"bit_generator": "MT19937", "state": 5}), "cannot take its state"),
+    "callbacks not a list": (lambda h, a: h.update(callbacks="EarlyStopping"), "'callbacks'"),
+    "optimizer not a dict": (lambda h, a: h.update(optimizer=3), "'optimizer'"),
+    "an optimizer leaf missing": (_drop("optimizer_1"), "optimizer state"),
+    "an optimizer leaf reshaped": (lambda h, a: a.update(optimizer_1=np.zeros(7)),
+                                   "optimizer state"),
+    "an optimizer leaf numbered past 10**9": (lambda h, a: a.update(
+        {"optimizer_" + "9" * 5000: np.zeros(1)}), "does not imply"),
+    "an array of no known kind": (lambda h, a: a.update(evil=np.zeros(1)), "does not imply"),
+    "a weight reshaped": (lambda h, a: a.update(param_0=np.zeros((4, 3))), "implies"),
+}
+
+
+@pytest.mark.parametrize("case", CHECKPOINT_CASES)
+def test_a_malformed_checkpoint_is_a_model_file_error(tmp_path, case):
+    from mlplab import fit
+
+    change, fragment = CHECKPOINT_CASES[case]
+    path = write(tmp_path, checkpoint_members(tmp_path, change), "hostile.ckpt.npz")
+    with pytest.raises(ModelFileError, match=fragment) as caught:
+        fit(MLP([3, 4, 1], seed=0), *xy(), optimizer="adam", epochs=4, batch_size=4,
+            resume_from=path)
+    assert str(path) in str(caught.value)
+
+
+def test_a_checkpoint_bomb_is_refused_in_bounded_memory(tmp_path):
+    from mlplab import fit
+
+    members = checkpoint_members(tmp_path, lambda h, a: None)
+    path = write(tmp_path, replaced(members, "param_0", zeros_256_mib_weight()), "b.npz")
+
+    def attempt():
+        with pytest.raises(ModelFileError, match="inflate to"):
+            fit(MLP([3, 4, 1], seed=0), *xy(), optimizer="adam", epochs=4, batch_size=4,
+                resume_from=path)
+
+    assert extra_memory(attempt) < 8 * MiB
