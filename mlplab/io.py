@@ -226,7 +226,7 @@ def read_archive(path: Path, file_format: str, version: int, *,
     except ModelFileError:
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError,
-            TypeError) as error:
+            TypeError, NotImplementedError) as error:  # the last: zip features, from zipfile
         raise ModelFileError(f"{path} is not a readable {kind} file: {error}") from None
 
 
