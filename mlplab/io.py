@@ -9,17 +9,20 @@ The file is a NumPy ``.npz`` archive holding each parameter and buffer array
 
 Loading never unpickles (every array is read as plain numbers; an object array
 is refused), and checks a file in an order that lets nothing large be
-allocated before its size is known to be honest (docs/security.md):
+allocated before its size is known to be honest (docs/security.md says it
+for users):
 
 1. the zip directory: no encryption, only stored or deflated members, and
    members that together inflate to at most `MAX_INFLATION` times the file;
 2. the header member: at most `MAX_HEADER_BYTES`, nested at most
-   `MAX_HEADER_DEPTH` deep, then its format, version and array list;
-3. the config, without building the model: the parameter and buffer shapes
-   it implies must be exactly the arrays the header lists;
-4. every member's declared size and .npy header against its listed shape and
+   `MAX_HEADER_DEPTH` deep, then its format, version and fields;
+3. (`load`) the cost of building: layers x population members at most
+   `buildable_member_layers` of the file's size;
+4. the config, without building the model: the parameter and buffer shapes
+   it implies (`implied_arrays`) must be exactly the arrays the header lists;
+5. every member's declared size and .npy header against its listed shape and
    dtype; only then is any array read, in bounded chunks;
-5. the SHA-256 of the header and all array bytes; then the model is built.
+6. the SHA-256 of the header and all array bytes; then the model is built.
 
 A foreign, truncated, tampered or hostile file fails with one `ModelFileError`
 naming the file and what is wrong.

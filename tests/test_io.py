@@ -12,7 +12,7 @@ import pytest
 import mlplab
 from mlplab import MLP, BatchNorm, Dense, Dropout, ModelFileError, Sequential, fit, load, save
 from mlplab.io import HEADER, STALE_AFTER, remove_stale_temporaries, write_atomically
-from mlplab.layers import Activation
+from mlplab.layers import Activation, Layer
 
 
 def trained_mlp():
@@ -234,3 +234,43 @@ def test_a_tampered_file_fails_clearly(tmp_path, change, fragment):
 
 def test_public_names():
     assert mlplab.save is save and mlplab.load is load
+
+
+class IoTestRotation(Layer):
+    """A user's layer with a parameter: x @ R, R: (n, n) drawn by the model's initializer."""
+
+    param_names = ("R",)
+
+    def __init__(self, n):
+        super().__init__()
+        self.n = n
+
+    def init_params(self, rng, default_init):
+        return [default_init((self.n, self.n), rng)]
+
+    def forward(self, x, *, training=False, rng=None):
+        return x @ self.params[0]
+
+    def get_config(self):
+        return {"type": "IoTestRotation", "n": self.n}
+
+
+def test_a_users_layer_with_parameters_round_trips_and_is_checked_without_building(tmp_path):
+    import tracemalloc
+
+    net = Sequential([Dense(3, 3), IoTestRotation(3), Dense(3, 1)], seed=0)
+    X = np.random.default_rng(0).normal(size=(5, 3))
+    path = save(net, tmp_path / "rotation.npz")
+    np.testing.assert_array_equal(load(path).predict(X), net.predict(X))
+
+    def huge(arrays, header):
+        header["config"]["layers"][1]["n"] = 10**6
+
+    rewrite(path, huge)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ModelFileError, match=r"implies 'param_2' of shape \[1000000, "):
+            load(path)
+        assert tracemalloc.get_traced_memory()[1] < 1 << 20
+    finally:
+        tracemalloc.stop()
