@@ -83,6 +83,20 @@ def save(model: Any, path: str | os.PathLike, *, metadata: dict[str, Any] | None
     line stores the task, the classes and the input scaling); see `read_metadata`.
     """
     path = checked_path(path, "save")
+    header = _savable_header(model, path, metadata)
+    arrays = named_arrays(model)
+    work, allowed = member_layers(header["config"]), buildable_member_layers(
+        sum(a.nbytes for a in arrays.values()))
+    if work > allowed:  # loading would refuse the file (see `member_layers`)
+        raise invalid("model", "save", f"a model that loading can rebuild from its file: at "
+                      f"most {allowed} layers x population members for weights this size",
+                      f"{work} ({model!r})", raw=True)
+    write_archive(path, header, arrays)
+    return path
+
+
+def _savable_header(model: Any, path: Path, metadata: Any) -> dict[str, Any]:
+    """The header of `model`'s file, after the checks `save` makes before any work."""
     if isinstance(model, Layer):
         raise invalid("model", "save", "a model (Sequential or MLP), not a layer: wrap it as "
                       "Sequential([layer])", model)
@@ -93,14 +107,7 @@ def save(model: Any, path: str | os.PathLike, *, metadata: dict[str, Any] | None
     header = {"format": FORMAT, "version": VERSION, "config": model.get_config(),
               "metadata": _checked_metadata(metadata)}
     _check_writable_header(header, len(model.params) + len(model.buffers), "save")
-    arrays = named_arrays(model)
-    allowed = buildable_member_layers(sum(a.nbytes for a in arrays.values()))
-    if member_layers(header["config"]) > allowed:
-        raise invalid("model", "save", f"a model that loading can rebuild from its file: at "
-                      f"most {allowed} layers x population members for weights this size",
-                      f"{member_layers(header['config'])} ({model!r})", raw=True)
-    write_archive(path, header, arrays)
-    return path
+    return header
 
 
 def load(path: str | os.PathLike, *, backend: Any = None) -> Any:
@@ -144,7 +151,7 @@ def built_model(config: dict[str, Any], arrays: dict[str, np.ndarray], path: Pat
         model = model_from_config(config)
         model.set_weights([arrays[f"param_{i}"] for i in range(len(model.params))])
         model.set_buffers([arrays[f"buffer_{i}"] for i in range(len(model.buffers))])
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as error:
+    except Exception as error:  # whatever the constructors (a user's too) say of the config
         raise ModelFileError(f"{path} is not a readable {kind} file: its config does not "
                              f"build: {error}") from None
     return model
@@ -490,7 +497,7 @@ _MODEL_KEYS = {"MLP": {"class", "sizes", "activation", "output_activation", "bia
                "Sequential": {"class", "layers", "init", "dtype", "population", "seed"}}
 
 
-class _ConfigError(Exception):
+class _ConfigError(ValueError):
     """What is wrong with a config; the reader turns it into a ModelFileError."""
 
 
@@ -508,7 +515,7 @@ def implied_arrays(config: Any) -> dict[str, tuple[tuple[int, ...], str]]:
     kind = config.get("class")
     if kind not in _MODEL_KEYS:
         raise _ConfigError(f"names the class {_short(kind)}, not one of "
-                             f"{sorted(_MODEL_KEYS)}")
+                           f"{sorted(_MODEL_KEYS)}")
     unknown = sorted(set(config) - _MODEL_KEYS[kind])
     if unknown:
         raise _ConfigError(f"has keys {kind} does not take: {unknown}")
@@ -557,7 +564,7 @@ def _population(config: dict[str, Any]) -> tuple[int, ...]:
     seeds = seed if isinstance(seed, list) else [seed]
     if not seeds or not all(s is None or (_is_int(s) and s >= 0) for s in seeds):
         raise _ConfigError(f"has seed {_short(seed)}, not None, an int >= 0 or a list of "
-                             "those")
+                           "those")
     implied = [len(seed)] if isinstance(seed, list) else []
     if "population" in config and population != implied:
         raise _ConfigError(f"has population {population} but {len(seeds)} seed(s)")
@@ -596,7 +603,7 @@ def _layer(i: int, config: Any) -> Layer:
     """Layer `i` of a config, constructed (options checked, no arrays drawn)."""
     try:
         layer = layer_from_config(config)
-    except (ValueError, TypeError, KeyError, AttributeError) as error:
+    except Exception as error:  # a user's layer class may raise anything at a bad config
         raise _ConfigError(f"has an unusable layer {i}: {error}") from None
     if isinstance(layer, Activation):
         try:
@@ -604,11 +611,19 @@ def _layer(i: int, config: Any) -> Layer:
         except (TypeError, ValueError):  # a function without a signature takes no options
             takes = set()
         for key, value in layer.kwargs.items():
-            if key not in takes or isinstance(value, bool) or not isinstance(
-                    value, int | float) or not math.isfinite(value):
+            if key not in takes or not _is_finite_number(value):
                 raise _ConfigError(f"has an unusable layer {i}: the activation "
-                                     f"{layer.name!r} takes no option {key}={_short(value)}")
+                                   f"{layer.name!r} takes no option {key}={_short(value)}")
     return layer
+
+
+def _is_finite_number(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond any float
+        return False
 
 
 def _layer_shapes(layer: Layer) -> tuple[list[tuple[int, ...]], list[tuple[int, ...]]]:
@@ -619,9 +634,21 @@ def _layer_shapes(layer: Layer) -> tuple[list[tuple[int, ...]], list[tuple[int, 
         return [(layer.n_features,)] * 2, [(layer.n_features,)] * 2
     if not layer.param_names and not layer.buffer_names:  # Activation, Dropout, ...
         return [], []
-    params = layer.init_params(np.random.default_rng(0), _shape_only)  # a user's own layer
-    return [tuple(np.shape(p)) for p in params], [tuple(np.shape(b)) for b in
-                                                  layer.init_buffers()]
+    return _user_layer_shapes(layer)
+
+
+def _user_layer_shapes(layer: Layer) -> tuple[list[tuple[int, ...]], list[tuple[int, ...]]]:
+    """A user's layer's shapes, drawn without memory where its `init_params` allows."""
+    try:
+        try:
+            params = layer.init_params(np.random.default_rng(0), _shape_only)
+        except Exception:  # it wrote into what it drew: zeros, as large as the config says
+            params = layer.init_params(np.random.default_rng(0), lambda shape, _: np.zeros(shape))
+        buffers = layer.init_buffers()
+    except Exception as error:
+        raise _ConfigError(f"has a {type(layer).__name__} layer that cannot draw its arrays: "
+                           f"{error}") from None
+    return [tuple(np.shape(p)) for p in params], [tuple(np.shape(b)) for b in buffers]
 
 
 def _shape_only(shape: tuple[int, ...], rng: Any) -> np.ndarray:
