@@ -20,7 +20,7 @@ import pytest
 
 from mlplab import MLP, BatchNorm, Dense, ModelFileError, Sequential, load
 from mlplab.io import HEADER, digest, implied_arrays, named_arrays, read_metadata
-from mlplab.layers import Activation
+from mlplab.layers import Activation, Layer
 
 MiB = 1 << 20
 MEMORY_BUDGET = 64 * MiB
@@ -112,14 +112,30 @@ def edited(members, name, **changes):
             for m in members]
 
 
+def deflated_repeat(name, head, chunk, times, tail=b""):
+    """A deflated Member of head + chunk * times + tail that compresses `chunk` once.
+
+    A full flush after each piece resets the compressor, so every copy of the
+    chunk compresses to the same bytes and the copies can simply be repeated.
+    """
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    start = compressor.compress(head) + compressor.flush(zlib.Z_FULL_FLUSH)
+    middle = compressor.compress(chunk) + compressor.flush(zlib.Z_FULL_FLUSH)
+    end = compressor.compress(tail) + compressor.flush()
+    crc = zlib.crc32(head)
+    for _ in range(times):
+        crc = zlib.crc32(chunk, crc)
+    return Member(name, start + middle * times + end, method=8, crc=zlib.crc32(tail, crc),
+                  file_size=len(head) + len(chunk) * times + len(tail))
+
+
 @functools.cache
 def zeros_256_mib_weight():
     """param_0 claiming shape (3, 11184810): 256 MiB of zeros, deflated to about 0.25 MiB."""
     columns = 256 * MiB // 24
-    preamble = npy_preamble((3, columns))
-    zeros = bytes(MiB)
-    chunks = [preamble] + [zeros] * (3 * columns * 8 // MiB) + [bytes(3 * columns * 8 % MiB)]
-    return deflated("param_0.npy", chunks)
+    n_bytes = 3 * columns * 8
+    return deflated_repeat("param_0.npy", npy_preamble((3, columns)), bytes(MiB),
+                           n_bytes // MiB, bytes(n_bytes % MiB))
 
 
 def write(tmp_path, members, name="hostile.npz"):
@@ -173,9 +189,8 @@ def test_a_member_whose_directory_entry_understates_its_size_is_refused(tmp_path
 
 
 def test_a_large_deflated_header_is_refused_before_it_is_inflated(tmp_path):
-    padded = b"{" + b" " * (256 * MiB - 2) + b"}"
-    bomb = deflated(f"{HEADER}.npy", [npy_preamble((len(padded),), "|u1"),
-                                      *(padded[i:i + MiB] for i in range(0, len(padded), MiB))])
+    bomb = deflated_repeat(f"{HEADER}.npy", npy_preamble((256 * MiB + 2,), "|u1") + b"{",
+                           b" " * MiB, 256, b"}")
     members = replaced(model_members(), HEADER, bomb)
     assert refused(write(tmp_path, members), "inflate to") < 4 * MiB
     # within the inflation bound, the header's own cap refuses it
@@ -550,3 +565,22 @@ def test_a_checkpoint_bomb_is_refused_in_bounded_memory(tmp_path):
                 resume_from=path)
 
     assert extra_memory(attempt) < 8 * MiB
+
+
+class IoTestPicky(Layer):
+    """A user's layer whose constructor rejects a config its own way (an AssertionError)."""
+
+    def __init__(self, n):
+        super().__init__()
+        assert n < 10
+        self.n = n
+
+    def get_config(self):
+        return {"type": "IoTestPicky", "n": self.n}
+
+
+def test_a_users_layer_refusing_a_config_its_own_way_is_a_model_file_error(tmp_path):
+    net = Sequential([Dense(3, 3), IoTestPicky(3), Dense(3, 1)], seed=0)
+    members = model_members(net.get_config(), named_arrays(net),
+                            change=lambda h: h["config"]["layers"][1].update(n=99))
+    refused(write(tmp_path, members), "unusable layer 1")
