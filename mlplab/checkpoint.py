@@ -34,6 +34,8 @@ from mlplab.backend import to_numpy
 from mlplab.io import ModelFileError, checked_path, named_arrays, read_archive, write_archive
 
 FORMAT, VERSION = "mlplab-checkpoint", 1
+# The arrays a checkpoint holds beside the model's: optimizer leaves, history, callback state.
+EXTRA_ARRAYS = re.compile(r"optimizer_\d{1,9}|history_.+|callback_\d{1,9}_.+")
 
 
 def save_checkpoint(path: str | os.PathLike, state: Any) -> Path:
@@ -80,17 +82,13 @@ def resume(path: str | os.PathLike, state: Any, optimizer: Any) -> None:
             prefix = f"callback_{i}_"
             callback.set_state({key[len(prefix):]: value for key, value in arrays.items()
                                 if key.startswith(prefix)})
-    except (ValueError, TypeError, KeyError, IndexError) as error:
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as error:
         raise ModelFileError(f"{path} is not a readable mlplab checkpoint file: this run "
                              f"cannot take its state: {error}") from None
     state.optimizer_state = _rebuild(template, iter(optimizer_leaves), state.params.backend)
     for name in header["history"]:
         state.history.column(name).extend(arrays[f"history_{name}"])
     state.epoch, state.iteration = header["epoch"] + 1, header["iteration"]
-
-
-# The arrays a checkpoint holds beside the model's: optimizer leaves, history, callback state.
-EXTRA_ARRAYS = re.compile(r"optimizer_\d{1,9}|history_.+|callback_\d{1,9}_.+")
 
 
 def _check_fields(header: dict[str, Any], arrays: dict[str, np.ndarray], path: Any) -> None:
@@ -140,8 +138,8 @@ def _check_same_run(header: dict[str, Any], state: Any, path: Any) -> None:
 def _checked_optimizer_leaves(arrays: dict[str, np.ndarray], template: list[np.ndarray],
                               path: Any) -> list[np.ndarray]:
     """The saved optimizer leaves, as many as this run's optimizer has and shaped alike."""
-    saved = sorted((int(k.removeprefix("optimizer_")), a) for k, a in arrays.items()
-                   if k.startswith("optimizer_"))
+    saved = sorted(((int(k.removeprefix("optimizer_")), a) for k, a in arrays.items()
+                    if k.startswith("optimizer_")), key=lambda pair: pair[0])
     if [i for i, _ in saved] != list(range(len(template))) or any(
             a.shape != t.shape for (_, a), t in zip(saved, template, strict=True)):
         raise ModelFileError(f"{path} holds an optimizer state of {len(saved)} arrays that "

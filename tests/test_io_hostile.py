@@ -532,6 +532,8 @@ CHECKPOINT_CASES = {
     "callbacks not a list": (lambda h, a: h.update(callbacks="EarlyStopping"), "'callbacks'"),
     "optimizer not a dict": (lambda h, a: h.update(optimizer=3), "'optimizer'"),
     "an optimizer leaf missing": (_drop("optimizer_1"), "optimizer state"),
+    "an optimizer leaf numbered twice": (lambda h, a: a.update(optimizer_01=a["optimizer_1"]),
+                                         "optimizer state"),
     "an optimizer leaf reshaped": (lambda h, a: a.update(optimizer_1=np.zeros(7)),
                                    "optimizer state"),
     "an optimizer leaf numbered past 10**9": (lambda h, a: a.update(
