@@ -24,15 +24,18 @@ name read from the file.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from mlplab.backend import to_numpy
-from mlplab.io import ModelFileError, named_arrays, read_archive, write_archive
+from mlplab.io import ModelFileError, checked_path, named_arrays, read_archive, write_archive
 
 FORMAT, VERSION = "mlplab-checkpoint", 1
+# The arrays a checkpoint holds beside the model's: optimizer leaves, history, callback state.
+EXTRA_ARRAYS = re.compile(r"optimizer_\d{1,9}|history_.+|callback_\d{1,9}_.+")
 
 
 def save_checkpoint(path: str | os.PathLike, state: Any) -> Path:
@@ -57,8 +60,63 @@ def save_checkpoint(path: str | os.PathLike, state: Any) -> Path:
 
 
 def resume(path: str | os.PathLike, state: Any, optimizer: Any) -> None:
-    """Restore a checkpoint into a freshly set-up run: weights, optimizer, streams, position."""
-    header, arrays = read_archive(Path(path), FORMAT, VERSION)
+    """Restore a checkpoint into a freshly set-up run: weights, optimizer, streams, position.
+
+    The file (see `mlplab.io.read_archive`), its fields and its optimizer state
+    are checked against this run before anything is restored; a random stream
+    or callback state that this run's objects refuse while restoring ends the
+    resume there, with the same ModelFileError.
+    """
+    path = checked_path(path, "fit", "resume_from")
+    header, arrays = read_archive(path, FORMAT, VERSION, extra_arrays=EXTRA_ARRAYS)
+    _check_fields(header, arrays, path)
+    _check_same_run(header, state, path)
+    template = optimizer.init(state.params)
+    optimizer_leaves = _checked_optimizer_leaves(arrays, _leaves(template), path)
+    stateful = state.stateful_callbacks
+    try:
+        state.model.set_weights([arrays[f"param_{i}"] for i in range(len(state.params))])
+        state.model.set_buffers([arrays[f"buffer_{i}"] for i in range(len(state.model.buffers))])
+        state.random_streams.set_state(header["random_streams"])
+        for i, callback in enumerate(stateful):
+            prefix = f"callback_{i}_"
+            callback.set_state({key[len(prefix):]: value for key, value in arrays.items()
+                                if key.startswith(prefix)})
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as error:
+        raise ModelFileError(f"{path} is not a readable mlplab checkpoint file: this run "
+                             f"cannot take its state: {error}") from None
+    state.optimizer_state = _rebuild(template, iter(optimizer_leaves), state.params.backend)
+    for name in header["history"]:
+        state.history.column(name).extend(arrays[f"history_{name}"])
+    state.epoch, state.iteration = header["epoch"] + 1, header["iteration"]
+
+
+def _check_fields(header: dict[str, Any], arrays: dict[str, np.ndarray], path: Any) -> None:
+    """The checkpoint's own header fields have the kinds `save_checkpoint` writes."""
+    def count(value: Any) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+    names = header.get("history")
+    problems = {
+        "epoch": count(header.get("epoch")),
+        "iteration": count(header.get("iteration")),
+        "history": isinstance(names, list) and all(
+            isinstance(n, str) and f"history_{n}" in arrays and arrays[f"history_{n}"].ndim
+            for n in names) and len(set(names)) == len(names),
+        "random_streams": isinstance(header.get("random_streams"), dict) and all(
+            isinstance(v, dict) for v in header["random_streams"].values()),
+        "callbacks": isinstance(header.get("callbacks", []), list) and all(
+            isinstance(c, str) for c in header.get("callbacks", [])),
+        "optimizer": header.get("optimizer") is None or isinstance(header["optimizer"], dict),
+    }
+    bad = [name for name, good in problems.items() if not good]
+    if bad:
+        raise ModelFileError(f"{path} is not a readable mlplab checkpoint file: its header's "
+                             f"{bad[0]!r} is not what a checkpoint writes there")
+
+
+def _check_same_run(header: dict[str, Any], state: Any, path: Any) -> None:
+    """The checkpoint was written by a run like this one: architecture, streams, callbacks."""
     if _architecture(header["config"]) != _architecture(state.model.get_config()):
         raise ModelFileError(f"{path} is a checkpoint of another architecture: "
                              f"{header['config']} (this model: {state.model.get_config()})")
@@ -75,19 +133,18 @@ def resume(path: str | os.PathLike, state: Any, optimizer: Any) -> None:
         raise ModelFileError(f"{path} was written by a run with the callbacks "
                              f"{header.get('callbacks', [])} keeping state; this run has "
                              f"{[type(c).__name__ for c in stateful]}")
-    state.model.set_weights([arrays[f"param_{i}"] for i in range(len(state.params))])
-    state.model.set_buffers([arrays[f"buffer_{i}"] for i in range(len(state.model.buffers))])
-    template = optimizer.init(state.params)
-    leaves = iter([arrays[f"optimizer_{i}"] for i in range(len(_leaves(template)))])
-    state.optimizer_state = _rebuild(template, leaves, state.params.backend)
-    streams.set_state(header["random_streams"])
-    for name in header["history"]:
-        state.history.column(name).extend(arrays[f"history_{name}"])
-    for i, callback in enumerate(stateful):
-        prefix = f"callback_{i}_"
-        callback.set_state({key[len(prefix):]: value for key, value in arrays.items()
-                            if key.startswith(prefix)})
-    state.epoch, state.iteration = header["epoch"] + 1, header["iteration"]
+
+
+def _checked_optimizer_leaves(arrays: dict[str, np.ndarray], template: list[np.ndarray],
+                              path: Any) -> list[np.ndarray]:
+    """The saved optimizer leaves, as many as this run's optimizer has and shaped alike."""
+    saved = sorted(((int(k.removeprefix("optimizer_")), a) for k, a in arrays.items()
+                    if k.startswith("optimizer_")), key=lambda pair: pair[0])
+    if [i for i, _ in saved] != list(range(len(template))) or any(
+            a.shape != t.shape for (_, a), t in zip(saved, template, strict=True)):
+        raise ModelFileError(f"{path} holds an optimizer state of {len(saved)} arrays that "
+                             f"does not fit this run's optimizer ({len(template)} arrays)")
+    return [a for _, a in saved]
 
 
 def _architecture(config: dict[str, Any]) -> dict[str, Any]:

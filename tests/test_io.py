@@ -11,8 +11,8 @@ import pytest
 
 import mlplab
 from mlplab import MLP, BatchNorm, Dense, Dropout, ModelFileError, Sequential, fit, load, save
-from mlplab.io import HEADER, write_atomically
-from mlplab.layers import Activation
+from mlplab.io import HEADER, STALE_AFTER, remove_stale_temporaries, write_atomically
+from mlplab.layers import Activation, Layer
 
 
 def trained_mlp():
@@ -76,6 +76,77 @@ def test_saving_over_a_file_is_atomic_and_leaves_no_temporaries(tmp_path):
         write_atomically(path, fail)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["model.npz"]
+
+
+WRITER = """
+import sys, time
+from pathlib import Path
+from mlplab.io import write_atomically
+
+def write(file):
+    file.write(bytes(1 << 20))
+    file.flush()
+    print("writing", flush=True)
+    time.sleep(60)
+
+write_atomically(Path(sys.argv[1]), write)
+"""
+
+
+def temporaries(folder):
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
+
+
+def test_temporaries_of_killed_writers_are_removed_by_the_next_write(tmp_path):
+    net, _ = trained_mlp()
+    path = tmp_path / "model.npz"
+    for _ in range(4):  # writers killed mid-write, as `kill -9` would
+        writer = subprocess.Popen([sys.executable, "-c", WRITER, str(path)],
+                                  stdout=subprocess.PIPE, text=True)
+        assert writer.stdout.readline() == "writing\n"
+        writer.kill()
+        writer.wait()
+        writer.stdout.close()
+        left = temporaries(tmp_path)  # each writer removed the one killed before it
+        assert len(left) == 1 and left[0].startswith(f".model.npz.{writer.pid}.")
+    save(net, path)
+    assert [p.name for p in tmp_path.iterdir()] == ["model.npz"]
+
+
+def dead_pid():
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_only_abandoned_temporaries_of_the_same_target_are_removed(tmp_path):
+    import os
+
+    path, dead, alive = tmp_path / "model.npz", dead_pid(), os.getpid()
+    kept = [f".model.npz.{alive}.abcd_123.tmp",  # a live writer (this process)
+            f".other.npz.{dead}.abcd_123.tmp",  # another target's
+            f".model.npz.{dead}.abcd_123.tmp.bak", f".model.npz.{dead}.tmp",  # other names
+            "model.npz.tmp", f"model.npz.{dead}.abcd_123.tmp"]
+    removed = [f".model.npz.{dead}.abcd_123.tmp",  # its writer is gone
+               f".model.npz.{alive}.zzzz_999.tmp"]  # untouched for longer than STALE_AFTER
+    for name in kept + removed:
+        (tmp_path / name).write_bytes(b"partial")
+    old = (tmp_path / removed[1]).stat().st_mtime - STALE_AFTER - 1
+    os.utime(tmp_path / removed[1], (old, old))
+    (tmp_path / f".model.npz.{dead}.dir_0000.tmp").mkdir()  # a folder is never removed
+    (tmp_path / f".model.npz.{dead}.link_000.tmp").symlink_to(tmp_path / kept[0])
+    kept += [f".model.npz.{dead}.dir_0000.tmp", f".model.npz.{dead}.link_000.tmp"]
+    assert sorted(p.name for p in remove_stale_temporaries(path)) == sorted(removed)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(kept)
+
+
+def test_temporaries_carry_the_writers_pid(tmp_path):
+    import os
+
+    seen = []
+    write_atomically(tmp_path / "m.bin", lambda file: seen.extend(temporaries(tmp_path)))
+    assert len(seen) == 1 and seen[0].startswith(f".m.bin.{os.getpid()}.")
+    assert [p.name for p in tmp_path.iterdir()] == ["m.bin"]
 
 
 class Boom:
@@ -163,3 +234,43 @@ def test_a_tampered_file_fails_clearly(tmp_path, change, fragment):
 
 def test_public_names():
     assert mlplab.save is save and mlplab.load is load
+
+
+class IoTestRotation(Layer):
+    """A user's layer with a parameter: x @ R, R: (n, n) drawn by the model's initializer."""
+
+    param_names = ("R",)
+
+    def __init__(self, n):
+        super().__init__()
+        self.n = n
+
+    def init_params(self, rng, default_init):
+        return [default_init((self.n, self.n), rng)]
+
+    def forward(self, x, *, training=False, rng=None):
+        return x @ self.params[0]
+
+    def get_config(self):
+        return {"type": "IoTestRotation", "n": self.n}
+
+
+def test_a_users_layer_with_parameters_round_trips_and_is_checked_without_building(tmp_path):
+    import tracemalloc
+
+    net = Sequential([Dense(3, 3), IoTestRotation(3), Dense(3, 1)], seed=0)
+    X = np.random.default_rng(0).normal(size=(5, 3))
+    path = save(net, tmp_path / "rotation.npz")
+    np.testing.assert_array_equal(load(path).predict(X), net.predict(X))
+
+    def huge(arrays, header):
+        header["config"]["layers"][1]["n"] = 10**6
+
+    rewrite(path, huge)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ModelFileError, match=r"implies 'param_2' of shape \[1000000, "):
+            load(path)
+        assert tracemalloc.get_traced_memory()[1] < 1 << 20
+    finally:
+        tracemalloc.stop()
