@@ -31,7 +31,8 @@ from typing import Any
 import numpy as np
 
 from mlplab.backend import to_numpy
-from mlplab.io import ModelFileError, checked_path, named_arrays, read_archive, write_archive
+from mlplab.io import ModelFileError, checked_path
+from mlplab.io.archive import named_arrays, read_archive, write_archive
 
 FORMAT, VERSION = "mlplab-checkpoint", 1
 # The arrays a checkpoint holds beside the model's: optimizer leaves, history, callback state.
@@ -62,7 +63,7 @@ def save_checkpoint(path: str | os.PathLike, state: Any) -> Path:
 def resume(path: str | os.PathLike, state: Any, optimizer: Any) -> None:
     """Restore a checkpoint into a freshly set-up run: weights, optimizer, streams, position.
 
-    The file (see `mlplab.io.read_archive`), its fields and its optimizer state
+    The file (see `mlplab.io.archive.read_archive`), its fields and its optimizer state
     are checked against this run before anything is restored; a random stream
     or callback state that this run's objects refuse while restoring ends the
     resume there, with the same ModelFileError.

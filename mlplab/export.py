@@ -23,7 +23,7 @@ import numpy as np
 from mlplab._checks import invalid
 from mlplab.activations import ACTIVATIONS
 from mlplab.backend import to_numpy
-from mlplab.io import write_atomically
+from mlplab.io.atomic import write_atomically
 from mlplab.layers import Activation, BatchNorm, Dense, Dropout
 
 OPSET = 17

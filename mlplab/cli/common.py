@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from mlplab._checks import invalid
-from mlplab.io import write_atomically
+from mlplab.io.atomic import write_atomically
 
 
 def number_list(cast: Callable[[str], Any]) -> Callable[[str], list[Any]]:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from mlplab._checks import check_choice, invalid
-from mlplab.io import write_atomically
+from mlplab.io.atomic import write_atomically
 from mlplab.lab.grid import Config
 from mlplab.model import MLP
 
