@@ -28,6 +28,7 @@ from mlplab.callbacks.validation import Validation
 from mlplab.checkpoint import resume
 from mlplab.data.splitting import train_test_split
 from mlplab.history import History
+from mlplab.layers import BatchNorm
 from mlplab.losses import Loss, get_loss
 from mlplab.metrics import Metric, get_metric, metric_name
 from mlplab.objective import Objective, check_targets
@@ -93,10 +94,13 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss = "mse",
     position are restored and training goes on with the next epoch, up to
     the same `epochs` / `iterations` in all.
     """
+    _check_options(shuffle=shuffle, guard=guard, progress=progress, seed=seed,
+                   resume_from=resume_from, callbacks=callbacks, metrics=metrics)
     loss = get_loss(loss)
     X = model.check_input(X, "X", "fit")
     y = check_targets(model, y, X.shape[0], loss, "fit")
     X, y, validation = _validation(model, X, y, loss, validation_data, validation_split, seed)
+    _check_batch_rows(model, X.shape[0], batch_size, sampler)
     optimizer = sgd(0.01) if optimizer is None else get_optimizer(optimizer)
     objective = Objective(model, loss, X, y)
     history = History()
@@ -118,6 +122,57 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss = "mse",
         error.history = history
         raise
     return history
+
+
+def _check_options(*, shuffle: Any, guard: Any, progress: Any, seed: Any, resume_from: Any,
+                   callbacks: Any, metrics: Any) -> None:
+    """Refuse a wrong option before any work, each with the one-template message."""
+    for name, value in (("shuffle", shuffle), ("guard", guard), ("progress", progress)):
+        if not isinstance(value, bool | np.bool_):
+            raise invalid(name, "fit", "True or False", value)
+    if not (seed is None or isinstance(seed, np.random.Generator | np.random.SeedSequence)
+            or (isinstance(seed, int | np.integer) and not isinstance(seed, bool) and seed >= 0)):
+        raise invalid("seed", "fit", "None, an int >= 0 or a numpy Generator", seed)
+    if resume_from is not None and (not isinstance(resume_from, str | os.PathLike)
+                                    or os.fspath(resume_from) == ""):
+        raise invalid("resume_from", "fit", "a checkpoint's path (a str or os.PathLike) or None",
+                      resume_from)
+    if not isinstance(callbacks, list | tuple) or not all(isinstance(c, Callback)
+                                                          for c in callbacks):
+        raise invalid("callbacks", "fit", "a list of Callback objects (mlplab.callbacks)",
+                      callbacks)
+    if not isinstance(metrics, list | tuple):
+        raise invalid("metrics", "fit", "a list of metric names or functions, e.g. "
+                      "['accuracy']", metrics)
+    for metric in metrics:
+        get_metric(metric)
+
+
+def _check_batch_rows(model: Any, n: int, batch_size: Any, sampler: Any) -> None:
+    """Batch norm needs 2 rows in every training batch: refuse sizes that leave a batch of 1."""
+    if not any(isinstance(layer, BatchNorm) for layer in model.layers):
+        return
+    size = n if batch_size is None else check_int("batch_size", "fit", batch_size, low=1)
+    size = min(size, n)  # a batch_size above n is refused by the batches, with its own message
+    last = size if sampler is not None else n % size or size  # AW-SGD: batches of equal size
+    if min(size, last) >= 2:
+        return
+    if n < 2:
+        raise invalid("X", "fit", "at least 2 training rows for a model with batch norm (a "
+                      "batch of one row has no variance)", f"{n} row", raw=True)
+    raise invalid("batch_size", "fit", f"None or a size that leaves every batch at least 2 of "
+                  f"the {n} training rows, as batch norm needs (one row has no variance), "
+                  f"e.g. {_batch_sizes_near(size, n, equal=sampler is not None)}", batch_size)
+
+
+def _batch_sizes_near(size: int, n: int, *, equal: bool) -> str:
+    """Up to two batch sizes near `size` whose batches all hold 2 rows or more, as text."""
+    def works(b: int) -> bool:
+        return 2 <= b <= n and (equal or n % b != 1)
+
+    below = next((b for b in range(size - 1, 1, -1) if works(b)), None)
+    above = next((b for b in range(size + 1, n + 1) if works(b)), None)
+    return " or ".join(str(b) for b in (below, above) if b is not None)
 
 
 def _batches(objective: Objective, batch_size: Any, shuffle: bool, seed: Any,
@@ -222,8 +277,15 @@ def _validation(model: Any, X: Any, y: Any, loss: Loss, data: Any,
         return X, y, None
     if not isinstance(split, float) or not 0 < split < 1:
         raise invalid("validation_split", "fit", "a float in the range (0, 1)", split)
+    leaves = "a fraction that leaves at least one row for training and one for validation"
+    if X.shape[0] < 2:
+        raise invalid("validation_split", "fit", f"None with {X.shape[0]} row of data ({leaves})",
+                      split)
     parts = train_test_split(to_numpy(X), to_numpy(y), test_size=split, seed=seed,
                              stratify=loss.logits_of is not None)  # classes: stratified
+    if len(parts.X_train) == 0:
+        raise invalid("validation_split", "fit", f"{leaves}; of the {X.shape[0]} rows it holds "
+                      f"out all {len(parts.X_test)}", split)
     move = model.backend.asarray  # split on the host, moved back once
     return move(parts.X_train), move(parts.y_train), (move(parts.X_test), move(parts.y_test))
 
