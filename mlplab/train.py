@@ -24,6 +24,7 @@ from mlplab.callbacks import (
     ProgressBar,
     overrides,
 )
+from mlplab.callbacks.divergence import solver_error
 from mlplab.callbacks.validation import Validation
 from mlplab.checkpoint import resume
 from mlplab.data.splitting import train_test_split
@@ -86,7 +87,10 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss = "mse",
     validation_data (X_val, y_val), or validation_split, a fraction of the rows
     held out (shuffled; stratified by class for cross-entropy losses): its
     loss and metrics are recorded per epoch as "val_loss", "val_<metric>".
-    guard: stop with DivergenceError on a NaN or infinite loss (see DivergenceGuard).
+    guard: stop with DivergenceError on a NaN or infinite loss, keeping the last
+    finite weights (see DivergenceGuard). Solvers are guarded alike, from the
+    loss at the starting weights on (see `mlplab.optim.solver.Solver`); with
+    guard=False they stop instead and say why in ``history.stop_reason``.
     progress: show a progress bar (when the output is a terminal; needs tqdm).
     sampler: None for uniform mini-batches, or "aw-sgd" / an `AdaptiveSampling`
     for AW-SGD's learned, importance-weighted sampling (see `mlplab.sampling`).
@@ -262,6 +266,8 @@ def _solve(objective: Objective, solver: Solver, epochs: Any, iterations: Any,
     hooks.call("on_train_begin", state)
     result = solver.minimize(objective, max_iterations, on_iteration)
     history.iterations, history.stop_reason = result.iterations, result.stop_reason
+    if result.diverged and any(isinstance(c, DivergenceGuard) for c in callbacks):
+        raise solver_error(solver.name, result.diverged, objective.model.population)
     hooks.call("on_train_end", state)
 
 

@@ -172,3 +172,24 @@ def _copy_into(targets: list[Any], sources: list[Any]) -> None:
     """Copy each source into the target beside it, in place."""
     for target, source in zip(targets, sources, strict=True):
         target[...] = source
+
+
+def solver_error(solver: str, diverged: Any, population: tuple[int, ...]) -> DivergenceError:
+    """`DivergenceError` for a full-batch solver's run: `diverged` are its `Divergence`s.
+
+    Each model named stopped at its own last finite point (the others finished
+    their runs); the error names the earliest iteration.
+    """
+    first = min(diverged, key=lambda d: (d.iteration, d.member))
+    models = sorted(d.member for d in diverged) if population else []
+    who = f" for models {models} of the population" if population else ""
+    if first.iteration == 0:
+        what = (f"the loss at the starting weights was {first.loss}{who}, before the first "
+                f"iteration of {solver}; the weights were left as they were")
+    else:
+        what = (f"the loss became {first.loss}{who} at iteration {first.iteration} of "
+                f"{solver}; the weights of the last finite iterate were kept")
+    message = (f"Training diverged: {what}. Scale the inputs and targets, or start from "
+               "other weights.")
+    return DivergenceError(message, iteration=first.iteration, epoch=first.iteration,
+                           models=models)
