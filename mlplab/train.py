@@ -314,10 +314,16 @@ def _with_builtin_callbacks(callbacks: Sequence[Callback], validation: Any, loss
 
 
 class Hooks:
-    """The callbacks' hooks, keeping per-step lists to those actually overridden."""
+    """The callbacks' hooks, keeping per-step lists to those actually overridden.
+
+    Checkpoints come last, whatever their place in the list: a checkpoint
+    records an epoch once every other callback has done with it (early
+    stopping's count, a scheduler's step), so a run resumed from it goes on
+    exactly as the unbroken run did.
+    """
 
     def __init__(self, callbacks: list[Callback]) -> None:
-        self.callbacks = callbacks
+        self.callbacks = sorted(callbacks, key=lambda c: isinstance(c, Checkpoint))  # stable
         self.step_begin = self._overridden("on_step_begin")
         self.before_update = self._overridden("on_before_update")
         self.step_end = self._overridden("on_step_end")
@@ -336,7 +342,7 @@ def _loop(state: TrainingState, step: TrainStep, batches: Batches, hooks: Hooks,
     hooks.call("on_train_begin", state)
     step_begin, step_end, epoch_end = hooks.step_begin, hooks.step_end, hooks.epoch_end
     take_step, add, next_batches = step.__call__, meter.add, batches.epoch  # bound once
-    for epoch in range(state.epoch, n_epochs):  # state.epoch > 0 when resuming
+    for epoch in range(_first_epoch(state, n_epochs), n_epochs):
         state.epoch = epoch
         for xb, yb in next_batches():
             for hook in step_begin:
@@ -356,6 +362,12 @@ def _loop(state: TrainingState, step: TrainStep, batches: Batches, hooks: Hooks,
     hooks.call("on_train_end", state)
 
 
+def _first_epoch(state: TrainingState, n_epochs: int) -> int:
+    """Where the epochs start: 0, or later when resuming; none are left when a callback
+    (or a restored checkpoint) has already stopped training."""
+    return n_epochs if state.stop_training else state.epoch
+
+
 def _full_batch_loop(state: TrainingState, step: TrainStep, batches: Batches, hooks: Hooks,
                      meter: EpochMeter, n_epochs: int) -> None:
     """`_loop` with one batch per epoch, the whole data set: every epoch is one step.
@@ -367,7 +379,7 @@ def _full_batch_loop(state: TrainingState, step: TrainStep, batches: Batches, ho
     hooks.call("on_train_begin", state)
     step_begin, step_end, epoch_end = hooks.step_begin, hooks.step_end, hooks.epoch_end
     take_step, end_epoch, (xb, yb) = step.__call__, meter.end_epoch, batches.epoch()[0]
-    for epoch in range(state.epoch, n_epochs):  # n_epochs is the step limit here
+    for epoch in range(_first_epoch(state, n_epochs), n_epochs):  # n_epochs: the step limit
         state.epoch = epoch
         for hook in step_begin:
             hook(state)
