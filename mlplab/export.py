@@ -25,6 +25,7 @@ from mlplab.activations import ACTIVATIONS
 from mlplab.backend import to_numpy
 from mlplab.io.atomic import write_atomically
 from mlplab.layers import Activation, BatchNorm, Dense, Dropout
+from mlplab.model import Sequential
 
 OPSET = 17
 IR_VERSION = 8  # the ONNX file version that opset 17 needs; newer onnx writes newer by default,
@@ -33,6 +34,7 @@ IR_VERSION = 8  # the ONNX file version that opset 17 needs; newer onnx writes n
 
 def to_onnx(model: Any) -> Any:
     """The model as an ``onnx.ModelProto`` (checked with onnx's checker)."""
+    _check_model(model, "to_onnx")
     onnx, helper = _onnx()
     if model.population:
         raise invalid("model", "to_onnx", "a single model (export one member of a population "
@@ -56,10 +58,21 @@ def to_onnx(model: Any) -> Any:
 
 def export_onnx(model: Any, path: str | os.PathLike) -> Path:
     """Write `model` as an ONNX file at `path`, atomically."""
+    _check_model(model, "export_onnx")
     path = Path(path)
     data = to_onnx(model).SerializeToString()
     write_atomically(path, lambda file: file.write(data))
     return path
+
+
+def _check_model(model: Any, owner: str) -> None:
+    """Refuse what is not a model, naming the model inside a fitted scikit-learn estimator."""
+    if isinstance(model, Sequential):
+        return
+    if isinstance(getattr(model, "model_", None), Sequential):
+        raise invalid("model", owner, "an mlplab model (for a fitted scikit-learn estimator, "
+                      "pass estimator.model_)", f"a fitted {type(model).__name__}", raw=True)
+    raise invalid("model", owner, "an mlplab model (Sequential or MLP)", model)
 
 
 class _Graph:

@@ -21,7 +21,14 @@ from typing import Any
 
 import numpy as np
 
-from mlplab._checks import as_float_array, built_from_config, check_choice, check_int, invalid
+from mlplab._checks import (
+    all_finite,
+    as_float_array,
+    built_from_config,
+    check_choice,
+    check_int,
+    invalid,
+)
 from mlplab.activations import ACTIVATIONS, canonical_activation
 from mlplab.backend import NUMPY, Backend, backend_of, get_backend, to_numpy
 from mlplab.initializers import Initializer, get_initializer, initializer_name, rng_for
@@ -158,10 +165,39 @@ class Sequential:
         """Outputs for X: (n_samples, n_inputs) -> (*population, n_samples, n_outputs).
 
         The outputs are arrays of the model's backend (`to_numpy` brings them home).
+
+        Finite input can still overflow: near the float's limit (1.7e308 in
+        float64) a product with the weights becomes inf, and inf - inf is NaN.
+        predict then raises ValueError naming 'X' rather than return NaN or inf
+        that may go unnoticed, or finite numbers that would be wrong: clipping
+        or rescaling inside the model would change what it computes, while
+        scaling the inputs is the caller's choice. The check is one reduction
+        over the outputs per call; weights that are not finite (a run trained
+        with ``guard=False`` that diverged) are reported the same way.
         """
         X = self.check_input(X, "X", "predict")
-        with self.backend.errstate(over="ignore"):  # the sigmoid's exp overflows harmlessly
-            return self.forward(X)
+        # The sigmoid's exp overflows harmlessly; anything worse is reported below.
+        with self.backend.errstate(over="ignore", invalid="ignore"):
+            outputs = self.forward(X)
+        if not self._all_finite(outputs):
+            raise self._overflow_error(outputs)
+        return outputs
+
+    def _all_finite(self, array: Any) -> bool:
+        if self.backend.is_numpy:
+            return all_finite(array)
+        xp = self.xp
+        return bool(xp.all(xp.isfinite(array)))
+
+    def _overflow_error(self, outputs: Any) -> ValueError:
+        """The one-template error for outputs that overflowed, naming the members that did."""
+        bad = ~np.isfinite(np.asarray(to_numpy(outputs)))
+        members = np.flatnonzero(bad.reshape(*self.population, -1).any(axis=-1)).tolist()
+        who = f" of models {members} of the population" if self.population else ""
+        return invalid("X", "predict", f"data whose outputs are finite in {self.dtype} (values "
+                       "this large overflow: scale the inputs; or the weights are not finite)",
+                       f"data for which {int(bad.sum())} of {bad.size} outputs{who} overflowed "
+                       "to NaN or inf", raw=True)
 
     def check_input(self, X: Any, name: str, owner: str) -> Any:
         """X as a finite 2-D array of the model's dtype and backend, with n_inputs columns."""

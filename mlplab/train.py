@@ -24,14 +24,16 @@ from mlplab.callbacks import (
     ProgressBar,
     overrides,
 )
+from mlplab.callbacks.divergence import solver_error
 from mlplab.callbacks.validation import Validation
 from mlplab.checkpoint import resume
 from mlplab.data.splitting import train_test_split
 from mlplab.history import History
+from mlplab.layers import BatchNorm
 from mlplab.losses import Loss, get_loss
 from mlplab.metrics import Metric, get_metric, metric_name
 from mlplab.objective import Objective, check_targets
-from mlplab.optim import GradientTransformation, apply_updates, get_optimizer, sgd
+from mlplab.optim import GradientTransformation, get_optimizer, sgd
 from mlplab.optim.solver import Solver
 from mlplab.sampling import AdaptiveSampling
 from mlplab.state import TrainingState
@@ -57,7 +59,8 @@ class TrainStep:
             outputs, loss, grads, updates, yb)
         for hook in self.before_update:  # a hook may change the updates (a schedule's factor)
             hook(state)
-        apply_updates(state.params, state.updates)
+        for p, u in zip(state.params, state.updates, strict=True):  # apply_updates, inlined
+            p += u
 
 
 def fit(model: Any, X: Any, y: Any, *, loss: str | Loss = "mse",
@@ -84,7 +87,10 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss = "mse",
     validation_data (X_val, y_val), or validation_split, a fraction of the rows
     held out (shuffled; stratified by class for cross-entropy losses): its
     loss and metrics are recorded per epoch as "val_loss", "val_<metric>".
-    guard: stop with DivergenceError on a NaN or infinite loss (see DivergenceGuard).
+    guard: stop with DivergenceError on a NaN or infinite loss, keeping the last
+    finite weights (see DivergenceGuard). Solvers are guarded alike, from the
+    loss at the starting weights on (see `mlplab.optim.solver.Solver`); with
+    guard=False they stop instead and say why in ``history.stop_reason``.
     progress: show a progress bar (when the output is a terminal; needs tqdm).
     sampler: None for uniform mini-batches, or "aw-sgd" / an `AdaptiveSampling`
     for AW-SGD's learned, importance-weighted sampling (see `mlplab.sampling`).
@@ -93,10 +99,13 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss = "mse",
     position are restored and training goes on with the next epoch, up to
     the same `epochs` / `iterations` in all.
     """
+    _check_options(shuffle=shuffle, guard=guard, progress=progress, seed=seed,
+                   resume_from=resume_from, callbacks=callbacks, metrics=metrics)
     loss = get_loss(loss)
     X = model.check_input(X, "X", "fit")
     y = check_targets(model, y, X.shape[0], loss, "fit")
     X, y, validation = _validation(model, X, y, loss, validation_data, validation_split, seed)
+    _check_batch_rows(model, X.shape[0], batch_size, sampler)
     optimizer = sgd(0.01) if optimizer is None else get_optimizer(optimizer)
     objective = Objective(model, loss, X, y)
     history = History()
@@ -118,6 +127,57 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss = "mse",
         error.history = history
         raise
     return history
+
+
+def _check_options(*, shuffle: Any, guard: Any, progress: Any, seed: Any, resume_from: Any,
+                   callbacks: Any, metrics: Any) -> None:
+    """Refuse a wrong option before any work, each with the one-template message."""
+    for name, value in (("shuffle", shuffle), ("guard", guard), ("progress", progress)):
+        if not isinstance(value, bool | np.bool_):
+            raise invalid(name, "fit", "True or False", value)
+    if not (seed is None or isinstance(seed, np.random.Generator | np.random.SeedSequence)
+            or (isinstance(seed, int | np.integer) and not isinstance(seed, bool) and seed >= 0)):
+        raise invalid("seed", "fit", "None, an int >= 0 or a numpy Generator", seed)
+    if resume_from is not None and (not isinstance(resume_from, str | os.PathLike)
+                                    or os.fspath(resume_from) == ""):
+        raise invalid("resume_from", "fit", "a checkpoint's path (a str or os.PathLike) or None",
+                      resume_from)
+    if not isinstance(callbacks, list | tuple) or not all(isinstance(c, Callback)
+                                                          for c in callbacks):
+        raise invalid("callbacks", "fit", "a list of Callback objects (mlplab.callbacks)",
+                      callbacks)
+    if not isinstance(metrics, list | tuple):
+        raise invalid("metrics", "fit", "a list of metric names or functions, e.g. "
+                      "['accuracy']", metrics)
+    for metric in metrics:
+        get_metric(metric)
+
+
+def _check_batch_rows(model: Any, n: int, batch_size: Any, sampler: Any) -> None:
+    """Batch norm needs 2 rows in every training batch: refuse sizes that leave a batch of 1."""
+    if not any(isinstance(layer, BatchNorm) for layer in model.layers):
+        return
+    size = n if batch_size is None else check_int("batch_size", "fit", batch_size, low=1)
+    size = min(size, n)  # a batch_size above n is refused by the batches, with its own message
+    last = size if sampler is not None else n % size or size  # AW-SGD: batches of equal size
+    if min(size, last) >= 2:
+        return
+    if n < 2:
+        raise invalid("X", "fit", "at least 2 training rows for a model with batch norm (a "
+                      "batch of one row has no variance)", f"{n} row", raw=True)
+    raise invalid("batch_size", "fit", f"None or a size that leaves every batch at least 2 of "
+                  f"the {n} training rows, as batch norm needs (one row has no variance), "
+                  f"e.g. {_batch_sizes_near(size, n, equal=sampler is not None)}", batch_size)
+
+
+def _batch_sizes_near(size: int, n: int, *, equal: bool) -> str:
+    """Up to two batch sizes near `size` whose batches all hold 2 rows or more, as text."""
+    def works(b: int) -> bool:
+        return 2 <= b <= n and (equal or n % b != 1)
+
+    below = next((b for b in range(size - 1, 1, -1) if works(b)), None)
+    above = next((b for b in range(size + 1, n + 1) if works(b)), None)
+    return " or ".join(str(b) for b in (below, above) if b is not None)
 
 
 def _batches(objective: Objective, batch_size: Any, shuffle: bool, seed: Any,
@@ -150,9 +210,12 @@ def _train(objective: Objective, optimizer: GradientTransformation, batches: Bat
         resume(resume_from, state, optimizer)
     meter = EpochMeter(history, metrics, summed=loss.reduction == "sum", n=batches.n,
                        single_batch=batches.per_epoch == 1)
+    step = TrainStep(objective, optimizer, hooks.before_update)
     try:
-        _loop(state, TrainStep(objective, optimizer, hooks.before_update), batches, hooks,
-              meter, n_epochs, max_steps)
+        if type(batches) is Batches and batches.per_epoch == 1:
+            _full_batch_loop(state, step, batches, hooks, meter, n_epochs)
+        else:
+            _loop(state, step, batches, hooks, meter, n_epochs, max_steps)
     finally:
         history.iterations = state.iteration
 
@@ -203,6 +266,8 @@ def _solve(objective: Objective, solver: Solver, epochs: Any, iterations: Any,
     hooks.call("on_train_begin", state)
     result = solver.minimize(objective, max_iterations, on_iteration)
     history.iterations, history.stop_reason = result.iterations, result.stop_reason
+    if result.diverged and any(isinstance(c, DivergenceGuard) for c in callbacks):
+        raise solver_error(solver.name, result.diverged, objective.model.population)
     hooks.call("on_train_end", state)
 
 
@@ -222,8 +287,15 @@ def _validation(model: Any, X: Any, y: Any, loss: Loss, data: Any,
         return X, y, None
     if not isinstance(split, float) or not 0 < split < 1:
         raise invalid("validation_split", "fit", "a float in the range (0, 1)", split)
+    leaves = "a fraction that leaves at least one row for training and one for validation"
+    if X.shape[0] < 2:
+        raise invalid("validation_split", "fit", f"None with {X.shape[0]} row of data ({leaves})",
+                      split)
     parts = train_test_split(to_numpy(X), to_numpy(y), test_size=split, seed=seed,
                              stratify=loss.logits_of is not None)  # classes: stratified
+    if len(parts.X_train) == 0:
+        raise invalid("validation_split", "fit", f"{leaves}; of the {X.shape[0]} rows it holds "
+                      f"out all {len(parts.X_test)}", split)
     move = model.backend.asarray  # split on the host, moved back once
     return move(parts.X_train), move(parts.y_train), (move(parts.X_test), move(parts.y_test))
 
@@ -242,10 +314,16 @@ def _with_builtin_callbacks(callbacks: Sequence[Callback], validation: Any, loss
 
 
 class Hooks:
-    """The callbacks' hooks, keeping per-step lists to those actually overridden."""
+    """The callbacks' hooks, keeping per-step lists to those actually overridden.
+
+    Checkpoints come last, whatever their place in the list: a checkpoint
+    records an epoch once every other callback has done with it (early
+    stopping's count, a scheduler's step), so a run resumed from it goes on
+    exactly as the unbroken run did.
+    """
 
     def __init__(self, callbacks: list[Callback]) -> None:
-        self.callbacks = callbacks
+        self.callbacks = sorted(callbacks, key=lambda c: isinstance(c, Checkpoint))  # stable
         self.step_begin = self._overridden("on_step_begin")
         self.before_update = self._overridden("on_before_update")
         self.step_end = self._overridden("on_step_end")
@@ -264,7 +342,7 @@ def _loop(state: TrainingState, step: TrainStep, batches: Batches, hooks: Hooks,
     hooks.call("on_train_begin", state)
     step_begin, step_end, epoch_end = hooks.step_begin, hooks.step_end, hooks.epoch_end
     take_step, add, next_batches = step.__call__, meter.add, batches.epoch  # bound once
-    for epoch in range(state.epoch, n_epochs):  # state.epoch > 0 when resuming
+    for epoch in range(_first_epoch(state, n_epochs), n_epochs):
         state.epoch = epoch
         for xb, yb in next_batches():
             for hook in step_begin:
@@ -280,6 +358,39 @@ def _loop(state: TrainingState, step: TrainStep, batches: Batches, hooks: Hooks,
         for hook in epoch_end:
             hook(state)
         if state.stop_training or state.iteration == max_steps:
+            break
+    hooks.call("on_train_end", state)
+
+
+def _first_epoch(state: TrainingState, n_epochs: int) -> int:
+    """Where the epochs start: 0, or later when resuming; none are left when a callback
+    (or a restored checkpoint) has already stopped training."""
+    return n_epochs if state.stop_training else state.epoch
+
+
+def _full_batch_loop(state: TrainingState, step: TrainStep, batches: Batches, hooks: Hooks,
+                     meter: EpochMeter, n_epochs: int) -> None:
+    """`_loop` with one batch per epoch, the whole data set: every epoch is one step.
+
+    The same hooks in the same order, written without the inner loop over
+    batches: on the tutorials' small networks the loop's own Python is a
+    measurable share of each step (bench/tutorial_speed.py).
+    """
+    hooks.call("on_train_begin", state)
+    step_begin, step_end, epoch_end = hooks.step_begin, hooks.step_end, hooks.epoch_end
+    take_step, end_epoch, (xb, yb) = step.__call__, meter.end_epoch, batches.epoch()[0]
+    for epoch in range(_first_epoch(state, n_epochs), n_epochs):  # n_epochs: the step limit
+        state.epoch = epoch
+        for hook in step_begin:
+            hook(state)
+        take_step(state, xb, yb)
+        for hook in step_end:
+            hook(state)
+        state.iteration += 1
+        end_epoch(state)
+        for hook in epoch_end:
+            hook(state)
+        if state.stop_training:
             break
     hooks.call("on_train_end", state)
 

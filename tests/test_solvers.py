@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize
 
-from mlplab import MLP, fit
+from mlplab import MLP, DivergenceError, fit
 from mlplab.backend import NUMPY, get_backend, to_numpy
 from mlplab.optim.annealing import accept, simulated_annealing
 from mlplab.optim.quasi_newton import bfgs, lbfgs
@@ -280,3 +280,102 @@ def test_a_solver_run_refuses_checkpoints_and_follows_the_seed(tmp_path):
         return fit(net, X, y, optimizer="lbfgs", iterations=20, seed=4)["loss"]
 
     np.testing.assert_array_equal(run(), run())  # dropout's masks come from fit's seed
+
+
+# --- Divergence: the guard of gradient steps, for solvers ---------------------------------------
+
+ALL_SOLVERS = ["lbfgs", "bfgs", "annealing"]
+
+
+def overflowing():
+    """Finite inputs that overflow the first layer: the loss at the start is already inf."""
+    X, y = regression()
+    return X * 1e160, y[:, 0]
+
+
+@pytest.mark.parametrize("name", ALL_SOLVERS)
+def test_a_solver_stops_with_divergence_error_on_the_starting_loss(name):
+    net = MLP([3, 4, 1], seed=0)
+    start = net.get_weights()
+    with pytest.raises(DivergenceError, match=rf"the loss at the starting weights was inf, "
+                                              rf"before the first iteration of {name}; the "
+                                              r"weights were left as they were") as caught:
+        fit(net, *overflowing(), optimizer=name, iterations=5)
+    assert caught.value.iteration == 0 and caught.value.models == []
+    assert len(caught.value.history) == 0
+    for p, q in zip(net.params, start, strict=True):
+        np.testing.assert_array_equal(p, q)
+
+
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # unguarded: NumPy warns
+@pytest.mark.parametrize("name", ALL_SOLVERS)
+def test_without_the_guard_a_solver_stops_and_says_why(name):
+    net = MLP([3, 4, 1], seed=0)
+    start = net.get_weights()
+    history = fit(net, *overflowing(), optimizer=name, iterations=5, guard=False)
+    assert history.iterations == 0 and len(history) == 0
+    assert history.stop_reason == ["stopped: the loss at the starting weights is inf, so no "
+                                   "iteration was taken"]
+    for p, q in zip(net.params, start, strict=True):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_the_regressor_with_lbfgs_reports_divergence_not_an_empty_min():
+    from mlplab.sklearn import MLPRegressor
+
+    with pytest.raises(DivergenceError, match="starting weights was inf"):
+        MLPRegressor(optimizer="lbfgs", hidden_layer_sizes=(4,), random_state=0).fit(
+            *overflowing())
+
+
+class Cliff(MemberwiseObjective):
+    """The memberwise problem, whose loss drops to -inf from the `after`-th evaluation on."""
+
+    def __init__(self, objective, after):
+        super().__init__(objective.model.params, objective.targets, objective.curvature)
+        self.after, self.calls = after, 0
+
+    def value_and_grads(self):
+        value, grads = super().value_and_grads()
+        self.calls += 1
+        return (value if self.calls < self.after else value - np.inf), grads
+
+
+@pytest.mark.parametrize("name", ["bfgs", "lbfgs"])
+def test_quasi_newton_keeps_the_last_finite_iterate_when_the_loss_stops_being_finite(name):
+    result, losses, params = solve(SOLVERS[name](1), Cliff(problem(1), after=8), 60)
+    (divergence,) = result.diverged
+    assert divergence.loss == -np.inf and divergence.member == 0
+    assert divergence.iteration == result.iterations == len(losses) > 0
+    assert np.all(np.isfinite(losses))
+    assert result.stop_reason == [f"stopped: the loss became -inf at iteration "
+                                  f"{divergence.iteration}; the weights of the last finite "
+                                  "iterate were kept"]
+    _, _, expected = solve(SOLVERS[name](1), problem(1), divergence.iteration)
+    for p, q in zip(params, expected, strict=True):
+        np.testing.assert_array_equal(p, q)
+
+
+@pytest.mark.parametrize("name", ALL_SOLVERS)
+def test_a_population_member_that_diverges_is_named_and_the_others_finish(name):
+    X, y = regression()
+    make = {"annealing": lambda: simulated_annealing(temperature=0.05, step_size=0.05,
+                                                     seed=[5, 6]),
+            "bfgs": bfgs, "lbfgs": lbfgs}[name]
+    population = MLP([3, 4, 1], activation="tanh", seed=[0, 1])
+    population.params[2][1] = 1e300  # member 1's output weights: its loss overflows
+    start = population.get_weights()
+    with pytest.raises(DivergenceError, match=r"was inf for models \[1\] of the population"
+                       ) as caught:
+        fit(population, X, y, optimizer=make(), iterations=20)
+    assert caught.value.models == [1]
+    history = caught.value.history
+    assert np.all(np.isnan(history["loss"][:, 1])) and np.all(np.isfinite(history["loss"][:, 0]))
+    assert "starting weights" in history.stop_reason[1]
+    single = MLP([3, 4, 1], activation="tanh", seed=0)
+    solver = make() if name != "annealing" else simulated_annealing(
+        temperature=0.05, step_size=0.05, seed=5)
+    fit(single, X, y, optimizer=solver, iterations=20)
+    for p, q, s in zip(population.params, single.params, start, strict=True):
+        np.testing.assert_allclose(p[0], q, rtol=1e-9, atol=1e-12)  # member 0 ran on
+        np.testing.assert_array_equal(p[1], s[1])  # member 1 kept its starting weights

@@ -307,7 +307,7 @@ def test_public_names_are_exported():
         assert hasattr(mlplab, name)
 
 
-def test_divergence_guard_puts_back_finite_running_statistics():
+def test_divergence_guard_puts_back_the_last_finite_step_with_its_running_statistics():
     from mlplab import BatchNorm, Sequential
     from mlplab.layers import Dense
 
@@ -320,15 +320,15 @@ def test_divergence_guard_puts_back_finite_running_statistics():
 
     X, y = exploding_regression()
     net = Sequential([Dense(3, 4), BatchNorm(4), Dense(4, 1)], seed=0)
-    initial = net.get_weights()
-    with pytest.raises(DivergenceError, match="weights from iteration 0 were restored"):
+    with pytest.raises(DivergenceError, match=r"the update of iteration 5 had already "
+                       r"overflowed the weights, so the weights from before it \(iteration 5\) "
+                       r"were restored"):
         fit(net, X, y / 100, loss="mse", optimizer=sgd(0.01), iterations=10,
             callbacks=[Overflow()])
-    one_step = Sequential([Dense(3, 4), BatchNorm(4), Dense(4, 1)], seed=0)
-    fit(one_step, X, y / 100, loss="mse", optimizer=sgd(0.01), iterations=1)
-    for kept, expected in zip(net.buffers, one_step.buffers, strict=True):  # snapshot at 0
-        np.testing.assert_array_equal(kept, expected)
-    for kept, expected in zip(net.params, initial, strict=True):
+    five_steps = Sequential([Dense(3, 4), BatchNorm(4), Dense(4, 1)], seed=0)
+    fit(five_steps, X, y / 100, loss="mse", optimizer=sgd(0.01), iterations=5)
+    for kept, expected in zip((*net.params, *net.buffers),
+                              (*five_steps.params, *five_steps.buffers), strict=True):
         np.testing.assert_array_equal(kept, expected)
 
 

@@ -30,7 +30,7 @@ from mlplab.backend import to_numpy
 from mlplab.optim._lift import members
 from mlplab.optim.config import checked_config, config_of
 from mlplab.optim.registry import register_solver
-from mlplab.optim.solver import Solver, SolveResult
+from mlplab.optim.solver import Divergence, Solver, SolveResult, diverged_reason
 from mlplab.params import backend_of_params
 
 SEEDS = "an int >= 0, None, a numpy Generator, or a list of them (one per model)"
@@ -89,27 +89,37 @@ class SimulatedAnnealing(Solver):
         current = [backend.xp.asarray(p, copy=True) for p in params]
         best = [backend.xp.asarray(p, copy=True) for p in params]
         loss = _losses(objective, population)
+        # A model whose loss at its starting weights is not finite takes no step (the guard's
+        # rule); once finite, the loss stays so, as `accept` refuses every non-finite proposal.
+        diverged = [Divergence(k, 0, float(loss[index])) for k, index in enumerate(indices)
+                    if not math.isfinite(loss[index])]
+        searching = [k for k in range(len(indices)) if math.isfinite(loss[indices[k]])]
+        reported = np.where(np.isfinite(loss), loss, np.nan)  # NaN: a model with no finite loss
         best_loss, temperature, iteration = loss.copy(), self.temperature, 0
-        while iteration < max_iterations:
+        while iteration < max_iterations and searching:
             for p, c in zip(params, current, strict=True):
                 noise = _draw(streams, p.shape[len(population):], population)
                 p[...] = c + backend.asarray(self.step_size * noise, dtype=p.dtype)
             proposal = _losses(objective, population)
-            for k, index in enumerate(indices):
+            for k in searching:
+                index = indices[k]
                 if accept(proposal[index] - loss[index], temperature, streams[k].random()):
                     _copy(current, params, index)
-                    loss[index] = proposal[index]
+                    loss[index] = reported[index] = proposal[index]
                 if loss[index] < best_loss[index]:
                     _copy(best, current, index)
                     best_loss[index] = loss[index]
             temperature *= self.cooling
             iteration += 1
-            if on_iteration(loss.copy()):
+            if on_iteration(reported.copy()):
                 break
         for p, b in zip(params, best, strict=True):
             p[...] = b
-        return SolveResult(iteration, ["stopped by a callback" if iteration < max_iterations
-                                       else "reached the iteration limit"])
+        ended = "stopped by a callback" if iteration < max_iterations else (
+            "reached the iteration limit")
+        reasons = {d.member: diverged_reason(d) for d in diverged}
+        return SolveResult(iteration, [reasons.get(k, ended) for k in range(len(indices))],
+                           tuple(diverged))
 
 
 def accept(rise: float, temperature: float, uniform: float) -> bool:

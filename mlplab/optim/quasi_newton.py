@@ -21,8 +21,9 @@ Numerical Optimization, ch. 6-7).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -30,7 +31,7 @@ from mlplab._checks import check_int, check_number
 from mlplab.backend import to_numpy
 from mlplab.optim.config import config_of
 from mlplab.optim.registry import register_solver
-from mlplab.optim.solver import Solver, SolveResult
+from mlplab.optim.solver import Divergence, Solver, SolveResult, diverged_reason
 from mlplab.params import backend_of_params
 
 
@@ -53,24 +54,35 @@ class ScipyQuasiNewton(Solver):
                  on_iteration: Callable[[Any], bool]) -> SolveResult:
         population = objective.model.params.population
         if not population:
-            result = self._run(objective, None, max_iterations, on_iteration)
-            return SolveResult(result.nit, [str(result.message)])
+            run = self._run(objective, None, max_iterations, on_iteration)
+            return SolveResult(run.iterations, [run.reason], _diverged([run]))
         traces: list[list[float]] = []
-        results = [self._run(objective, k, max_iterations, _recorder(traces))
-                   for k in range(population[0])]
+        runs = [self._run(objective, k, max_iterations, _recorder(traces))
+                for k in range(population[0])]
         _replay(traces, on_iteration)
-        return SolveResult(max(r.nit for r in results), [str(r.message) for r in results])
+        return SolveResult(max(r.iterations for r in runs), [r.reason for r in runs],
+                           _diverged(runs))
 
     def _run(self, objective: Any, member: int | None, max_iterations: int,
-             on_iteration: Callable[[Any], bool]) -> Any:
+             on_iteration: Callable[[Any], bool]) -> _Run:
+        """One model's SciPy run, stopped (at its last finite iterate) on a non-finite loss."""
         params = objective.model.params
+        last = [_flatten(params, member)]  # the last finite iterate: the start, to begin with
+        iterations, evaluations = [0], [0]
 
         def loss_and_gradient(x: np.ndarray) -> tuple[float, np.ndarray]:
             _unflatten(x, params, member)
             value, grads = objective.value_and_grads()
-            return _member_loss(value, member), _flatten(grads, member)
+            loss = _member_loss(value, member)
+            evaluations[0] += 1
+            if evaluations[0] == 1 and not math.isfinite(loss):  # SciPy starts at the start
+                raise _LossNotFiniteError(loss)
+            return loss, _flatten(grads, member)
 
         def after_iteration(intermediate_result: Any) -> None:
+            if not math.isfinite(intermediate_result.fun):
+                raise _LossNotFiniteError(float(intermediate_result.fun))
+            last[0], iterations[0] = np.array(intermediate_result.x), iterations[0] + 1
             if on_iteration(intermediate_result.fun):
                 raise StopIteration
 
@@ -79,10 +91,42 @@ class ScipyQuasiNewton(Solver):
         options = {"maxiter": max_iterations, "gtol": self.gtol}
         if self.method == "L-BFGS-B":
             options["maxcor"] = self.history_size
-        result = minimize(loss_and_gradient, _flatten(params, member), jac=True,
-                          method=self.method, options=options, callback=after_iteration)
+        try:
+            result = minimize(loss_and_gradient, last[0], jac=True, method=self.method,
+                              options=options, callback=after_iteration)
+        except _LossNotFiniteError as stop:
+            return self._stopped(params, member, last[0], iterations[0], stop.loss)
+        if not math.isfinite(result.fun):  # SciPy gave up on a point whose loss is not finite
+            return self._stopped(params, member, last[0], iterations[0], float(result.fun))
         _unflatten(result.x, params, member)
-        return result
+        return _Run(result.nit, str(result.message))
+
+    @staticmethod
+    def _stopped(params: Any, member: int | None, x: np.ndarray, iterations: int,
+                 loss: float) -> _Run:
+        _unflatten(x, params, member)
+        divergence = Divergence(member or 0, iterations, loss)
+        return _Run(iterations, diverged_reason(divergence), divergence)
+
+
+class _Run(NamedTuple):
+    """One model's run: iterations taken, SciPy's message (or ours), its divergence if any."""
+
+    iterations: int
+    reason: str
+    divergence: Divergence | None = None
+
+
+class _LossNotFiniteError(Exception):
+    """Raised inside SciPy's loop to stop it on a loss that is not finite."""
+
+    def __init__(self, loss: float) -> None:
+        super().__init__(loss)
+        self.loss = loss
+
+
+def _diverged(runs: list[_Run]) -> tuple[Divergence, ...]:
+    return tuple(r.divergence for r in runs if r.divergence is not None)
 
 
 def bfgs(*, gtol: float = 1e-6) -> ScipyQuasiNewton:

@@ -13,11 +13,22 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 
+class Divergence(NamedTuple):
+    """A model whose loss was not finite: its population index (0 for a single model),
+    the iterations it had taken with a finite loss (0: at its starting weights), the loss."""
+
+    member: int
+    iteration: int
+    loss: float
+
+
 class SolveResult(NamedTuple):
-    """How a solver finished: iterations taken and why it stopped (one entry per model)."""
+    """How a solver finished: iterations taken, why it stopped (one entry per model), and
+    the models whose loss was not finite."""
 
     iterations: int
     stop_reason: list[str]
+    diverged: tuple[Divergence, ...] = ()
 
 
 class Solver:
@@ -26,6 +37,15 @@ class Solver:
     ``on_iteration(loss)`` is called after each iteration with the loss per
     model; it returns True to ask the solver to stop early. ``config`` holds
     the factory's name and arguments (see `mlplab.optim.config`).
+
+    Divergence, as the guard of gradient steps sees it: a solver checks the
+    loss at the starting weights before its first iteration, and the loss of
+    every iterate it reports. A model whose loss is NaN or infinite stops
+    there, left at its last finite point (its starting weights when the first
+    loss already was not finite); it is listed in ``diverged`` with a
+    stop_reason from `diverged_reason`, and its non-finite loss is never
+    reported. `fit` turns that into `DivergenceError`, or with ``guard=False``
+    leaves it in ``history.stop_reason``.
     """
 
     name = "solver"
@@ -40,3 +60,12 @@ class Solver:
         from mlplab.optim.config import checked_config
 
         return checked_config(self.config, "solver")
+
+
+def diverged_reason(divergence: Divergence) -> str:
+    """The stop_reason of a model that stopped on a loss that was not finite."""
+    if divergence.iteration == 0:
+        return (f"stopped: the loss at the starting weights is {divergence.loss}, so no "
+                "iteration was taken")
+    return (f"stopped: the loss became {divergence.loss} at iteration {divergence.iteration}; "
+            "the weights of the last finite iterate were kept")
