@@ -55,7 +55,7 @@ def save_checkpoint(path: str | os.PathLike, state: Any) -> Path:
               "history": list(state.history.history),
               "random_streams": state.random_streams.state(),
               "callbacks": [type(c).__name__ for c in stateful],
-              "optimizer": state.optimizer_config}
+              "optimizer": state.optimizer_config, "stop_training": state.stop_training}
     write_archive(path, header, arrays)
     return path
 
@@ -90,6 +90,7 @@ def resume(path: str | os.PathLike, state: Any, optimizer: Any) -> None:
     for name in header["history"]:
         state.history.column(name).extend(arrays[f"history_{name}"])
     state.epoch, state.iteration = header["epoch"] + 1, header["iteration"]
+    state.stop_training = header.get("stop_training", False) is True  # the run had ended
 
 
 def _check_fields(header: dict[str, Any], arrays: dict[str, np.ndarray], path: Any) -> None:
@@ -109,6 +110,7 @@ def _check_fields(header: dict[str, Any], arrays: dict[str, np.ndarray], path: A
         "callbacks": isinstance(header.get("callbacks", []), list) and all(
             isinstance(c, str) for c in header.get("callbacks", [])),
         "optimizer": header.get("optimizer") is None or isinstance(header["optimizer"], dict),
+        "stop_training": isinstance(header.get("stop_training", False), bool),
     }
     bad = [name for name, good in problems.items() if not good]
     if bad:

@@ -84,9 +84,6 @@ def test_a_resumed_run_equals_the_uninterrupted_run(tmp_path, name, sampler):
         assert_same_run(interrupt_and_resume(tmp_path, name, sampler, epoch), expected)
 
 
-@pytest.mark.xfail(strict=True, reason="mlplab/checkpoint.py does not yet record "
-                   "state.stop_training, so a run resumed from the checkpoint of the epoch "
-                   "early stopping ended trains on (the loop honours the flag once restored)")
 @pytest.mark.parametrize("sampler", [None, "aw-sgd"])
 def test_a_run_interrupted_after_early_stopping_ended_it_resumes_to_the_same_end(
         tmp_path, sampler):
