@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from mlplab._checks import built_from_config
+from mlplab._checks import built_from_config, invalid
 from mlplab.activations import sigmoid, softmax
 from mlplab.registry import Registry
 
@@ -46,6 +46,37 @@ def _sum_of_squares(e: Any, xp: Any) -> Any:
 
 def _count(a: Any) -> int:
     return a.shape[-2] * a.shape[-1]
+
+
+def _constant(values: Any, like: Any, xp: Any) -> Any:
+    """`values` as an array in `like`'s namespace, dtype and device."""
+    if isinstance(like, np.ndarray):
+        return np.asarray(values, dtype=like.dtype)
+    if type(like).__module__.startswith("cupy"):  # CuPy makes arrays on its current device
+        with like.device:
+            return xp.asarray(values, dtype=like.dtype)
+    return xp.asarray(values, dtype=like.dtype, device=like.device)
+
+
+def _positive_weights(name: str, owner: str, value: Any, *, scalar: bool) -> Any:
+    """None, a positive float (when `scalar`), or a tuple of positive floats, else raise."""
+    expected = "a 1-D list or array of positive floats, or None"
+    expected = f"a positive float, {expected}" if scalar else expected
+    if value is None:
+        return None
+    values = np.asarray(value) if not isinstance(value, str) else np.asarray([])
+    if (values.dtype.kind not in "iuf" or values.ndim > 1 or values.size == 0
+            or (values.ndim == 0 and not scalar)
+            or not np.all(np.isfinite(values)) or np.any(values <= 0)):
+        raise invalid(name, owner, expected, value)
+    return float(values) if values.ndim == 0 else tuple(float(v) for v in values)
+
+
+def _matching(name: str, owner: str, weights: Any, out: Any) -> None:
+    """Raise unless `weights` (a tuple) has one entry per output column of `out`."""
+    if isinstance(weights, tuple) and len(weights) != out.shape[-1]:
+        raise invalid(name, owner, f"one weight per output ({out.shape[-1]})",
+                      f"{len(weights)} weights", raw=True)
 
 
 class Loss:
@@ -88,7 +119,8 @@ class Loss:
         return cls(**{k: v for k, v in config.items() if k != "name"})
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
+        options = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
+        return f"{type(self).__name__}({options})"
 
 
 class Delta(Loss):
@@ -132,62 +164,175 @@ class MeanAbsoluteError(Loss):
         return xp.sign(out - y) / _count(out)
 
 
-class BinaryCrossEntropy(Loss):
-    """-mean(y log p + (1 - y) log(1 - p)) for probabilities p in (0, 1).
+class HuberLoss(Loss):
+    """Huber: mean over samples and outputs of h(e), e = out - y.
 
-    On probabilities, p is clipped to [eps, 1 - eps] so the loss stays finite.
-    After a sigmoid output, training uses the logits form
-    mean(max(z, 0) - z y + log(1 + exp(-|z|))), whose gradient is (sigmoid(z) - y) / N.
+    h(e) = 0.5 e**2 where |e| <= delta, delta (|e| - 0.5 delta) elsewhere:
+    quadratic near zero, linear (slope delta) in the tails, so outliers pull
+    with a bounded force. Written as 0.5 q**2 + delta (|e| - q) with
+    q = min(|e|, delta). Gradient clip(e, -delta, delta) / N. The same as
+    torch.nn.HuberLoss(delta=delta) (reduction "mean"); torch's SmoothL1Loss
+    is this divided by delta.
+    """
+
+    name = "huber"
+
+    def __init__(self, delta: float = 1.0) -> None:
+        if (isinstance(delta, bool) or not isinstance(delta, int | float | np.floating)
+                or not 0 < delta < np.inf):
+            raise invalid("delta", "HuberLoss", "a float in the range (0, inf)", delta)
+        self.delta = float(delta)
+
+    def value(self, out: Any, y: Any, xp: Any = np) -> Any:
+        error = xp.abs(out - y)
+        inner = xp.minimum(error, self.delta)
+        total = 0.5 * _sum_of_squares(inner, xp) + self.delta * _total(error - inner, xp)
+        return total / _count(out)
+
+    def gradient(self, out: Any, y: Any, xp: Any = np) -> Any:
+        return xp.clip(out - y, -self.delta, self.delta) / _count(out)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "delta": self.delta}
+
+
+class BinaryCrossEntropy(Loss):
+    """-mean(w y log p + (1 - y) log(1 - p)) for probabilities p in (0, 1).
+
+    `pos_weight` w (default 1; a positive float, or one per output) scales
+    the positive targets' term, as torch.nn.BCEWithLogitsLoss(pos_weight=w):
+    w > 1 trades precision for recall. On probabilities, p is clipped to
+    [eps, 1 - eps] so the loss stays finite; gradient
+    ((1 - y) p - w y (1 - p)) / (p (1 - p)) / N. After a sigmoid output,
+    training uses the logits form
+    mean((1 - y) z + (1 + (w - 1) y) (max(-z, 0) + log(1 + exp(-|z|)))),
+    whose gradient is ((1 - y) - (1 + (w - 1) y) sigmoid(-z)) / N, which is
+    (sigmoid(z) - y) / N for w = 1.
     """
 
     name = "binary_crossentropy"
     logits_of = "sigmoid"
     eps = 1e-12
 
+    def __init__(self, pos_weight: float | Any = None) -> None:
+        self.pos_weight = _positive_weights("pos_weight", "BinaryCrossEntropy", pos_weight,
+                                            scalar=True)
+
+    def _weight(self, like: Any, xp: Any) -> Any:
+        """w as a float or a per-output row in `like`'s namespace (None when unweighted)."""
+        _matching("pos_weight", "BinaryCrossEntropy", self.pos_weight, like)
+        if isinstance(self.pos_weight, tuple):
+            return _constant(self.pos_weight, like, xp)
+        return self.pos_weight
+
     def value(self, out: Any, y: Any, xp: Any = np) -> Any:
         p = xp.clip(out, self.eps, 1 - self.eps)
-        return -_total(y * xp.log(p) + (1 - y) * xp.log1p(-p), xp) / _count(out)
+        w = self._weight(out, xp)
+        positive = y * xp.log(p) if w is None else w * y * xp.log(p)
+        return -_total(positive + (1 - y) * xp.log1p(-p), xp) / _count(out)
 
     def gradient(self, out: Any, y: Any, xp: Any = np) -> Any:
         p = xp.clip(out, self.eps, 1 - self.eps)
-        return (p - y) / (p * (1 - p)) / _count(out)
+        w = self._weight(out, xp)
+        if w is None:
+            return (p - y) / (p * (1 - p)) / _count(out)
+        return ((1 - y) * p - w * y * (1 - p)) / (p * (1 - p)) / _count(out)
 
     def value_from_logits(self, z: Any, y: Any, xp: Any = np) -> Any:
-        per_element = xp.maximum(z, 0.0) - z * y + xp.log1p(xp.exp(-xp.abs(z)))
+        w = self._weight(z, xp)
+        if w is None:
+            per_element = xp.maximum(z, 0.0) - z * y + xp.log1p(xp.exp(-xp.abs(z)))
+        else:  # torch's form: -log sigmoid(z) = max(-z, 0) + log(1 + exp(-|z|))
+            minus_log_p = xp.maximum(-z, 0.0) + xp.log1p(xp.exp(-xp.abs(z)))
+            per_element = (1 - y) * z + (1 + (w - 1) * y) * minus_log_p
         return _total(per_element, xp) / _count(z)
 
     def gradient_from_logits(self, z: Any, y: Any, xp: Any = np) -> Any:
+        w = self._weight(z, xp)
         with np.errstate(over="ignore"):
-            return (sigmoid(z, xp) - y) / _count(z)
+            if w is None:
+                return (sigmoid(z, xp) - y) / _count(z)
+            return ((1 - y) - (1 + (w - 1) * y) * sigmoid(-z, xp)) / _count(z)
+
+    def get_config(self) -> dict[str, Any]:
+        weight = self.pos_weight
+        return {"name": self.name, "pos_weight": list(weight) if isinstance(weight, tuple)
+                else weight}
 
 
 class SoftmaxCrossEntropy(Loss):
-    """-mean over samples of sum_k y_k log softmax(z)_k, on logits z.
+    """Cross-entropy of softmax(z) against targets y, on logits z: (n, C).
 
-    y is one-hot (or any distribution over the classes). The output is
+    y is one-hot (or any distribution over the C classes). The output is
     always read as logits: a model may end in a linear layer, or in softmax,
-    whose input training then passes here instead. Gradient (softmax(z) - y) / n.
+    whose input training then passes here instead.
+
+    With label smoothing s and class weights w (default all 1), the targets
+    become t = (1 - s) y + s / C and
+
+        loss = sum_i sum_k w_k t_ik (-log softmax(z_i)_k) / sum_i sum_k w_k y_ik,
+
+    gradient (a_i softmax(z_i)_k - w_k t_ik) / D with a_i = sum_k w_k t_ik and
+    D the denominator. For one-hot y the denominator is the sum of the weights
+    of the samples' classes, exactly torch.nn.CrossEntropyLoss(weight=w,
+    label_smoothing=s) with class-index targets and reduction "mean". (Torch's
+    probability targets divide by n instead; with soft y this loss keeps the
+    weighted denominator, with one-hot y the two agree.) Without class weights
+    D is n and the gradient (softmax(z) - t) / n.
     """
 
     name = "softmax_crossentropy"
     logits_of = "softmax"
 
+    def __init__(self, label_smoothing: float = 0.0, class_weights: Any = None) -> None:
+        smoothing = label_smoothing
+        if (isinstance(smoothing, bool) or not isinstance(smoothing, int | float | np.floating)
+                or not 0 <= smoothing < 1):
+            raise invalid("label_smoothing", "SoftmaxCrossEntropy",
+                          "a float in the range [0, 1)", label_smoothing)
+        self.label_smoothing = float(smoothing)
+        self.class_weights = _positive_weights("class_weights", "SoftmaxCrossEntropy",
+                                               class_weights, scalar=False)
+
+    def _targets(self, y: Any) -> Any:
+        """The smoothed targets (1 - s) y + s / C (y itself when s = 0)."""
+        s = self.label_smoothing
+        return y if s == 0 else (1 - s) * y + s / y.shape[-1]
+
+    def _weights(self, out: Any, xp: Any) -> Any:
+        _matching("class_weights", "SoftmaxCrossEntropy", self.class_weights, out)
+        return None if self.class_weights is None else _constant(self.class_weights, out, xp)
+
     def value(self, out: Any, y: Any, xp: Any = np) -> Any:
         shift = xp.max(out, axis=-1, keepdims=True)
         log_norm = xp.log(xp.sum(xp.exp(out - shift), axis=-1, keepdims=True)) + shift
-        return _total(y * (log_norm - out), xp) / out.shape[-2]
+        w, t = self._weights(out, xp), self._targets(y)
+        if w is None:
+            return _total(t * (log_norm - out), xp) / out.shape[-2]
+        return _total(w * t * (log_norm - out), xp) / _total(w * y, xp)
 
     def gradient(self, out: Any, y: Any, xp: Any = np) -> Any:
-        return (softmax(out, xp) - y) / out.shape[-2]
+        w, t = self._weights(out, xp), self._targets(y)
+        if w is None:
+            return (softmax(out, xp) - t) / out.shape[-2]
+        mass = xp.sum(w * t, axis=-1, keepdims=True)
+        denominator = xp.expand_dims(xp.expand_dims(_total(w * y, xp), axis=-1), axis=-1)
+        return (mass * softmax(out, xp) - w * t) / denominator
 
     value_from_logits = value
     gradient_from_logits = gradient
+
+    def get_config(self) -> dict[str, Any]:
+        weights = self.class_weights
+        return {"name": self.name, "label_smoothing": self.label_smoothing,
+                "class_weights": None if weights is None else list(weights)}
 
 
 LOSSES = Registry("loss")
 LOSSES.add("delta", Delta, aliases=["half_sse"], task="regression")
 LOSSES.add("mse", MeanSquaredError, aliases=["mean_squared_error"], task="regression")
 LOSSES.add("mae", MeanAbsoluteError, aliases=["mean_absolute_error"], task="regression")
+LOSSES.add("huber", HuberLoss, task="regression")
 LOSSES.add("binary_crossentropy", BinaryCrossEntropy, aliases=["bce"], task="classification")
 LOSSES.add("softmax_crossentropy", SoftmaxCrossEntropy,
            aliases=["crossentropy", "categorical_crossentropy"], task="classification")

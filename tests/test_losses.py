@@ -12,9 +12,15 @@ def targets_and_outputs(name: str, shape: tuple[int, ...], seed: int = 0):
     """(out, y) of `shape` that suit the loss.
 
     Probabilities for binary cross-entropy, one-hot targets for softmax cross-entropy,
-    and otherwise out at least 0.1 from y, away from the kink of |out - y|.
+    and otherwise out at least 0.1 from y, away from the kink of |out - y|
+    (for Huber also at least 0.2 from |out - y| = delta = 1, half inside, half out).
     """
     rng = np.random.default_rng(seed)
+    if name == "huber":
+        y = rng.normal(size=shape)
+        size = np.where(rng.random(shape) < 0.5, rng.uniform(0.1, 0.8, shape),
+                        rng.uniform(1.2, 3.0, shape))
+        return y + np.where(rng.random(shape) < 0.5, -1, 1) * size, y
     if name == "binary_crossentropy":
         return rng.uniform(0.1, 0.9, size=shape), rng.integers(0, 2, size=shape).astype(float)
     if name == "softmax_crossentropy":
@@ -40,7 +46,8 @@ def softmax(z: np.ndarray) -> np.ndarray:
 
 
 def test_registry_holds_the_documented_losses():
-    assert set(LOSSES) == {"delta", "mse", "mae", "binary_crossentropy", "softmax_crossentropy"}
+    assert set(LOSSES) == {"delta", "mse", "mae", "huber", "binary_crossentropy",
+                           "softmax_crossentropy"}
 
 
 @pytest.mark.parametrize("name", sorted(LOSSES))
