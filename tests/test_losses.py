@@ -1,9 +1,19 @@
 """Losses: gradients against finite differences, per model, and known values."""
 
+import json
+
 import numpy as np
 import pytest
 
-from mlplab.losses import LOSSES, Loss, get_loss
+from mlplab.losses import (
+    LOSSES,
+    BinaryCrossEntropy,
+    HuberLoss,
+    Loss,
+    SoftmaxCrossEntropy,
+    get_loss,
+    loss_from_config,
+)
 
 K, N, M = 3, 5, 4  # population, samples, outputs
 
@@ -198,3 +208,190 @@ def test_aliases_and_instances():
     loss = get_loss("mse")
     assert get_loss(loss) is loss
     assert isinstance(loss, Loss)
+
+
+# Losses with options: each built by name and from its class, checked like the defaults.
+OPTIONS = [
+    ("huber", {"delta": 0.5}),
+    ("huber", {"delta": 2.0}),
+    ("binary_crossentropy", {"pos_weight": 3.0}),
+    ("binary_crossentropy", {"pos_weight": [0.5, 2.0, 4.0, 1.0]}),
+    ("softmax_crossentropy", {"label_smoothing": 0.1}),
+    ("softmax_crossentropy", {"class_weights": [0.5, 2.0, 1.0, 3.0]}),
+    ("softmax_crossentropy", {"label_smoothing": 0.2, "class_weights": [1.5, 0.2, 1.0, 4.0]}),
+]
+OPTION_IDS = [f"{name}-{'-'.join(map(str, options))}" for name, options in OPTIONS]
+
+
+def configured(name: str, options: dict):
+    return LOSSES[name](**options)
+
+
+@pytest.mark.parametrize(("name", "options"), OPTIONS, ids=OPTION_IDS)
+def test_options_gradient_matches_finite_differences(name, options, numeric_gradient):
+    loss = configured(name, options)
+    out, y = targets_and_outputs(name, (N, M))
+    numeric = numeric_gradient(lambda o: loss.value(o, y), out.copy())
+    np.testing.assert_allclose(loss.gradient(out, y), numeric, rtol=1e-6, atol=1e-9)
+    value, grad = loss.value_and_gradient(out, y)
+    assert value == loss.value(out, y)
+    np.testing.assert_array_equal(grad, loss.gradient(out, y))
+
+
+@pytest.mark.parametrize("shape", [(N, M), (K, N, M)], ids=["single", "population"])
+@pytest.mark.parametrize(("name", "options"), [o for o in OPTIONS if o[0] != "huber"],
+                         ids=[i for i in OPTION_IDS if not i.startswith("huber")])
+def test_options_gradient_from_logits_matches_finite_differences(name, options, shape,
+                                                                  numeric_gradient):
+    loss = configured(name, options)
+    z, y = logits_and_targets(name, shape)
+    numeric = numeric_gradient(lambda z_: np.sum(loss.value_from_logits(z_, y)), z.copy())
+    # Weights up to 4 and a sum over models make the differenced value larger, and its
+    # rounding (about 1e-16 * value / 1e-6) with it: atol 1e-8 rather than 1e-9.
+    np.testing.assert_allclose(loss.gradient_from_logits(z, y), numeric, rtol=1e-6, atol=1e-8)
+    value, grad = loss.value_and_gradient_from_logits(z, y)
+    np.testing.assert_array_equal(value, loss.value_from_logits(z, y))
+    np.testing.assert_array_equal(grad, loss.gradient_from_logits(z, y))
+
+
+@pytest.mark.parametrize(("name", "options"), OPTIONS, ids=OPTION_IDS)
+def test_options_population_members_equal_single_models_exactly(name, options):
+    loss = configured(name, options)
+    out, y = targets_and_outputs(name, (K, N, M))
+    _, shared = targets_and_outputs(name, (N, M), seed=1)
+    values, grad = loss.value(out, y), loss.gradient(out, y)
+    assert values.shape == (K,) and grad.shape == (K, N, M)
+    for k in range(K):
+        assert values[k] == loss.value(out[k], y[k])
+        np.testing.assert_array_equal(grad[k], loss.gradient(out[k], y[k]))
+        assert loss.value(out, shared)[k] == loss.value(out[k], shared)
+        np.testing.assert_array_equal(loss.gradient(out, shared)[k], loss.gradient(out[k], shared))
+    if loss.logits_of is not None:
+        z, y = logits_and_targets(name, (K, N, M))
+        values, grad = loss.value_from_logits(z, y), loss.gradient_from_logits(z, y)
+        for k in range(K):
+            assert values[k] == loss.value_from_logits(z[k], y[k])
+            np.testing.assert_array_equal(grad[k], loss.gradient_from_logits(z[k], y[k]))
+
+
+@pytest.mark.parametrize(("name", "options"), OPTIONS, ids=OPTION_IDS)
+def test_options_round_trip_through_config(name, options):
+    loss = configured(name, options)
+    config = json.loads(json.dumps(loss.get_config()))
+    assert config["name"] == name
+    assert all(config[key] == value for key, value in options.items())
+    again = loss_from_config(config)
+    assert type(again) is type(loss) and again.get_config() == loss.get_config()
+    out, y = targets_and_outputs(name, (N, M))
+    assert again.value(out, y) == loss.value(out, y)
+    assert repr(again) == repr(loss)
+
+
+def test_defaults_by_name_and_by_class():
+    assert isinstance(get_loss("huber"), HuberLoss) and get_loss("huber").delta == 1.0
+    assert HuberLoss(delta=2.0).get_config() == {"name": "huber", "delta": 2.0}
+    assert get_loss("bce").get_config() == {"name": "binary_crossentropy", "pos_weight": None}
+    assert get_loss("crossentropy").get_config() == {
+        "name": "softmax_crossentropy", "label_smoothing": 0.0, "class_weights": None}
+    assert loss_from_config({"name": "huber"}).delta == 1.0  # older configs: the defaults
+    assert loss_from_config({"name": "softmax_crossentropy"}).class_weights is None
+
+
+def test_huber_known_values():
+    out = np.array([[0.5, 3.0], [1.0, -1.0]])
+    y = np.array([[1.0, 0.0], [1.0, 1.0]])  # errors -0.5, 3, 0, -2
+    huber = HuberLoss(delta=1.0)
+    np.testing.assert_allclose(huber.value(out, y), (0.125 + 2.5 + 0 + 1.5) / 4, rtol=1e-15)
+    np.testing.assert_array_equal(huber.gradient(out, y), [[-0.125, 0.25], [0.0, -0.25]])
+    # Past the largest error Huber is half the mean squared error.
+    np.testing.assert_allclose(HuberLoss(delta=10.0).value(out, y),
+                               get_loss("mse").value(out, y) / 2, rtol=1e-15)
+
+
+def test_softmax_crossentropy_options_known_value():
+    z = np.array([[np.log(2.0), 0.0], [0.0, 0.0]])  # softmax rows: [2/3, 1/3] and [1/2, 1/2]
+    y = np.array([[1.0, 0.0], [0.0, 1.0]])
+    w, s = np.array([2.0, 5.0]), 0.2
+    t = (1 - s) * y + s / 2
+    expected = -(w[0] * t[0, 0] * np.log(2 / 3) + w[1] * t[0, 1] * np.log(1 / 3)
+                 + (w[0] * t[1, 0] + w[1] * t[1, 1]) * np.log(1 / 2)) / (w[0] + w[1])
+    loss = SoftmaxCrossEntropy(label_smoothing=s, class_weights=w)
+    np.testing.assert_allclose(loss.value(z, y), expected, rtol=1e-15)
+
+
+def test_class_weights_of_one_and_no_smoothing_are_the_plain_loss():
+    z, y = logits_and_targets("softmax_crossentropy", (K, N, M))
+    plain, ones = get_loss("softmax_crossentropy"), SoftmaxCrossEntropy(class_weights=[1.0] * M)
+    np.testing.assert_allclose(ones.value(z, y), plain.value(z, y), rtol=1e-14)
+    np.testing.assert_allclose(ones.gradient(z, y), plain.gradient(z, y), rtol=1e-13,
+                               atol=1e-16)
+    smoothed = SoftmaxCrossEntropy(label_smoothing=0.3)
+    t = 0.7 * y + 0.3 / M
+    np.testing.assert_allclose(smoothed.gradient(z, y), (softmax(z) - t) / N, rtol=1e-12,
+                               atol=1e-16)
+
+
+@pytest.mark.parametrize("pos_weight", [3.0, [0.5, 2.0, 4.0, 1.0]])
+def test_pos_weight_from_logits_is_the_loss_of_the_sigmoid(pos_weight):
+    loss = BinaryCrossEntropy(pos_weight=pos_weight)
+    z, y = logits_and_targets("binary_crossentropy", (K, N, M))
+    p = 1 / (1 + np.exp(-z))
+    np.testing.assert_allclose(loss.value_from_logits(z, y), loss.value(p, y), rtol=1e-10)
+    np.testing.assert_allclose(loss.gradient_from_logits(z, y),
+                               loss.gradient(p, y) * p * (1 - p), rtol=1e-8, atol=1e-15)
+    # A positive weight of w counts each positive target w times.
+    w = np.broadcast_to(pos_weight, (M,))
+    expected = -np.sum(w * y * np.log(p) + (1 - y) * np.log(1 - p), axis=(-2, -1)) / (N * M)
+    np.testing.assert_allclose(loss.value_from_logits(z, y), expected, rtol=1e-12)
+
+
+def test_pos_weight_stays_finite_for_huge_logits():
+    loss = BinaryCrossEntropy(pos_weight=2.0)
+    z = np.array([[-1000.0, 1000.0, 1000.0]])
+    y = np.array([[1.0, 0.0, 1.0]])
+    np.testing.assert_allclose(loss.value_from_logits(z, y), (2 * 1000 + 1000) / 3)
+    np.testing.assert_allclose(loss.gradient_from_logits(z, y), [[-2 / 3, 1 / 3, 0.0]])
+
+
+@pytest.mark.parametrize(("build", "parameter"), [
+    (lambda: HuberLoss(delta=0), "delta"), (lambda: HuberLoss(delta=-1.0), "delta"),
+    (lambda: HuberLoss(delta="1"), "delta"), (lambda: HuberLoss(delta=np.inf), "delta"),
+    (lambda: HuberLoss(delta=True), "delta"),
+    (lambda: SoftmaxCrossEntropy(label_smoothing=1.0), "label_smoothing"),
+    (lambda: SoftmaxCrossEntropy(label_smoothing=-0.1), "label_smoothing"),
+    (lambda: SoftmaxCrossEntropy(label_smoothing="0.1"), "label_smoothing"),
+    (lambda: SoftmaxCrossEntropy(class_weights=[1.0, 0.0]), "class_weights"),
+    (lambda: SoftmaxCrossEntropy(class_weights=2.0), "class_weights"),
+    (lambda: SoftmaxCrossEntropy(class_weights=[[1.0, 2.0]]), "class_weights"),
+    (lambda: SoftmaxCrossEntropy(class_weights=[]), "class_weights"),
+    (lambda: SoftmaxCrossEntropy(class_weights="ab"), "class_weights"),
+    (lambda: BinaryCrossEntropy(pos_weight=-1.0), "pos_weight"),
+    (lambda: BinaryCrossEntropy(pos_weight=[1.0, np.nan]), "pos_weight"),
+    (lambda: BinaryCrossEntropy(pos_weight="2"), "pos_weight"),
+])
+def test_bad_options_name_the_parameter(build, parameter):
+    with pytest.raises(ValueError, match=rf"The '{parameter}' parameter of \w+ must be .* Got "):
+        build()
+
+
+def test_weights_must_match_the_outputs():
+    z, y = logits_and_targets("softmax_crossentropy", (N, M))
+    with pytest.raises(ValueError, match=r"'class_weights'.*one weight per output \(4\)"):
+        SoftmaxCrossEntropy(class_weights=[1.0, 2.0]).value(z, y)
+    with pytest.raises(ValueError, match=r"'pos_weight'.*Got 3 weights"):
+        BinaryCrossEntropy(pos_weight=[1.0, 2.0, 3.0]).gradient_from_logits(z, y)
+
+
+@pytest.mark.parametrize(("name", "options"), OPTIONS, ids=OPTION_IDS)
+def test_options_on_array_api_strict_equal_numpy(name, options):
+    xp = pytest.importorskip("array_api_strict")
+    loss = configured(name, options)
+    out, y = targets_and_outputs(name, (K, N, M))
+    pairs = [(loss.value, loss.gradient, out)]
+    if loss.logits_of is not None:
+        pairs.append((loss.value_from_logits, loss.gradient_from_logits, out * 3 - 1))
+    for value, gradient, a in pairs:
+        for f in (value, gradient):
+            got = f(xp.asarray(a), xp.asarray(y), xp=xp)
+            assert type(got) is not np.ndarray
+            np.testing.assert_allclose(np.asarray(got), f(a, y), rtol=1e-14, atol=1e-16)
