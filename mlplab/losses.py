@@ -64,7 +64,10 @@ def _positive_weights(name: str, owner: str, value: Any, *, scalar: bool) -> Any
     expected = f"a positive float, {expected}" if scalar else expected
     if value is None:
         return None
-    values = np.asarray(value) if not isinstance(value, str) else np.asarray([])
+    try:
+        values = np.asarray([]) if isinstance(value, str | bool) else np.asarray(value, dtype=float)
+    except (TypeError, ValueError):  # ragged lists, objects that are not numbers
+        raise invalid(name, owner, expected, value) from None
     if (values.dtype.kind not in "iuf" or values.ndim > 1 or values.size == 0
             or (values.ndim == 0 and not scalar)
             or not np.all(np.isfinite(values)) or np.any(values <= 0)):
