@@ -166,3 +166,11 @@ def test_a_weight_path_of_resolved_weights_writes_their_position():
     config = WeightPath([ref], every=3).get_config()
     assert config["weights"] == [[2, [1, 0]]]
     assert WeightPath.from_config(config).get_config() == config
+
+
+def test_a_validation_config_keeps_its_losss_options():
+    from mlplab.losses import HuberLoss
+
+    X = np.ones((3, 1))
+    again = Validation.from_config(Validation(X, X, HuberLoss(delta=2.0)).get_config())
+    assert isinstance(again.loss, HuberLoss) and again.loss.get_config()["delta"] == 2.0

@@ -9,7 +9,7 @@ import numpy as np
 
 from mlplab.callbacks.base import Callback, config_arguments
 from mlplab.callbacks.config import to_numpy
-from mlplab.losses import LOSSES, Loss, get_loss
+from mlplab.losses import LOSSES, Loss, get_loss, loss_from_config
 from mlplab.metrics import METRICS, Metric, metric_name
 from mlplab.objective import evaluate
 
@@ -40,7 +40,7 @@ class Validation(Callback):
     def get_config(self) -> dict[str, Any]:
         X, y = np.asarray(to_numpy(self.X)), np.asarray(to_numpy(self.y))
         return {"type": type(self).__name__, "X": X.tolist(), "y": y.tolist(),
-                "dtype": X.dtype.name, "loss": _loss_name(self.loss),
+                "dtype": X.dtype.name, "loss": _loss_config(self.loss),
                 "metrics": [_metric_name(m) for m in self.metrics]}
 
     @classmethod
@@ -48,7 +48,10 @@ class Validation(Callback):
         arguments = config_arguments(cls, config)
         dtype = arguments.pop("dtype", "float64")
         X, y = (np.asarray(arguments.pop(k), dtype=dtype) for k in ("X", "y"))
-        return cls(X, y, get_loss(arguments.pop("loss"), owner=f"{OWNER}.from_config"),
+        loss = arguments.pop("loss")  # a loss's config, or its name (older configs)
+        loss = loss_from_config(loss) if isinstance(loss, dict) else get_loss(
+            loss, owner=f"{OWNER}.from_config")
+        return cls(X, y, loss,
                    **arguments)
 
     def on_epoch_end(self, state: TrainingState) -> None:
@@ -57,9 +60,10 @@ class Validation(Callback):
             state.history.column(name).append(value)
 
 
-def _loss_name(loss: Loss) -> str:
-    """The registered name of a built-in loss; other losses cannot be written down."""
-    return LOSSES.name_of(type(loss), owner=OWNER, parameter="loss")
+def _loss_config(loss: Loss) -> dict[str, Any]:
+    """A built-in loss's config, options included; other losses cannot be written down."""
+    LOSSES.name_of(type(loss), owner=OWNER, parameter="loss")
+    return loss.get_config()
 
 
 def _metric_name(metric: str | Metric) -> str:
