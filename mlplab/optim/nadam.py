@@ -77,7 +77,9 @@ def scale_by_nadam(beta1: Any = 0.9, beta2: Any = 0.999, eps: Any = 1e-8,
     beta2 = check_fraction("beta2", owner, beta2)
     eps = check_positive("eps", owner, eps)
     momentum_decay = check_nonnegative("momentum_decay", owner, momentum_decay)
-    this_step: list[tuple[Any, ...]] = []  # the weights of the update being made, set below
+    # per_array's per_step sees only the count, and the product of mu's lives in this
+    # link's state: `update` works out the step's weights and leaves them here for it.
+    this_step: list[tuple[Any, ...]] = []
 
     moments = per_array(nadam_rule, _Moments, owner=owner,
                         hyperparameters={"beta1": beta1, "one_minus_beta1": 1 - beta1,
@@ -88,7 +90,7 @@ def scale_by_nadam(beta1: Any = 0.9, beta2: Any = 0.999, eps: Any = 1e-8,
 
     def init(params: Any) -> NadamState:
         count, mu, nu = moments.init(params)
-        return NadamState(count, per_member(lambda b1: 1.0, beta1), mu, nu)
+        return NadamState(count, per_member(lambda b1, d: 1.0, beta1, momentum_decay), mu, nu)
 
     def weights(count: int, mu_product: Any) -> tuple[Any, ...]:
         """mu_1 ... mu_t, and step t's bias correction and weights of g_t and m_t, per model."""
