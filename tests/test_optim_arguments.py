@@ -10,6 +10,7 @@ from mlplab.optim import (
     adadelta,
     adagrad,
     adam,
+    adamax,
     adamw,
     add_decayed_weights,
     clip_by_global_norm,
@@ -21,6 +22,8 @@ from mlplab.optim import (
     l1_penalty,
     l2_penalty,
     linear_warmup,
+    nadam,
+    radam,
     rmsprop,
     scale_by_learning_rate,
     scale_by_momentum,
@@ -62,6 +65,14 @@ BAD = [
     (adam, dict(amsgrad=1), "'amsgrad' parameter of adam must be True or False"),
     (adamw, dict(weight_decay=-0.1), "'weight_decay' parameter of adamw"),
     (adamw, dict(beta2=1.0), "'beta2' parameter of adamw"),
+    (nadam, dict(alpha=0.0), "'alpha' parameter of nadam"),
+    (nadam, dict(beta1=1.0), r"'beta1' parameter of nadam must be .* \[0, 1\)"),
+    (nadam, dict(eps=0.0), "'eps' parameter of nadam"),
+    (nadam, dict(momentum_decay=-0.004), "'momentum_decay' parameter of nadam"),
+    (radam, dict(beta2=1.0), "'beta2' parameter of radam"),
+    (radam, dict(eps=-1.0), "'eps' parameter of radam"),
+    (adamax, dict(beta1=np.array([0.9, 1.5])), "'beta1' parameter of adamax"),
+    (adamax, dict(eps=0.0), "'eps' parameter of adamax"),
     (clip_by_value, dict(max_delta=0.0), "'max_delta' parameter of clip_by_value"),
     (clip_by_global_norm, dict(max_norm=-1.0), "'max_norm' parameter of clip_by_global_norm"),
     (l1_penalty, dict(strength=-0.1), "'strength' parameter of l1_penalty"),
@@ -97,9 +108,9 @@ def test_error_message_follows_the_template():
 
 def test_unknown_optimizer_name():
     with pytest.raises(ValueError, match=r"'optimizer' parameter of fit must be one of .*'adam'"):
-        get_optimizer("nadam")
-    with pytest.raises(ValueError, match=r"'optimizer' parameter of fit.*Got 'nadam'"):
-        fit(MLP([2, 1], seed=0), np.ones((4, 2)), np.ones(4), optimizer="nadam", epochs=1)
+        get_optimizer("adamx")
+    with pytest.raises(ValueError, match=r"'optimizer' parameter of fit.*Got 'adamx'"):
+        fit(MLP([2, 1], seed=0), np.ones((4, 2)), np.ones(4), optimizer="adamx", epochs=1)
 
 
 def test_hyperparameter_an_optimizer_does_not_take():

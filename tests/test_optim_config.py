@@ -40,6 +40,10 @@ NON_DEFAULT = {
     "rmsprop": dict(alpha=0.02, decay=0.9, eps=1e-6, centered=True, momentum=0.3),
     "adam": dict(alpha=step_decay(0.01, 3, 0.5), beta1=0.8, beta2=0.99, eps=1e-6, amsgrad=True),
     "adamw": dict(alpha=0.02, beta1=0.7, beta2=0.9, eps=1e-7, weight_decay=0.2, amsgrad=True),
+    "nadam": dict(alpha=cosine_decay(0.01, 5, 0.001), beta1=0.8, beta2=0.99, eps=1e-6,
+                  momentum_decay=0.1),
+    "radam": dict(alpha=0.02, beta1=0.7, beta2=0.9, eps=1e-7),
+    "adamax": dict(alpha=0.01, beta1=0.8, beta2=0.99, eps=1e-6),
     "bfgs": dict(gtol=1e-9),
     "lbfgs": dict(gtol=1e-9, history_size=3),
     "annealing": dict(temperature=0.3, cooling=0.9, step_size=0.05, seed=7),
@@ -50,6 +54,9 @@ LINK_ARGUMENTS = {
     "scale": dict(factor=-0.5),
     "scale_by_momentum": dict(momentum=0.6, nesterov=True),
     "scale_by_adam": dict(beta1=0.5, beta2=0.9, eps=1e-4, amsgrad=True),
+    "scale_by_nadam": dict(beta1=0.5, beta2=0.9, eps=1e-4, momentum_decay=0.2),
+    "scale_by_radam": dict(beta1=0.5, beta2=0.9, eps=1e-4),
+    "scale_by_adamax": dict(beta1=0.5, beta2=0.9, eps=1e-4),
     "scale_by_adagrad": dict(eps=1e-3, initial_accumulator=0.5),
     "scale_by_adadelta": dict(rho=0.5, eps=1e-3),
     "scale_by_rms": dict(decay=0.5, eps=1e-3, centered=True),
@@ -199,8 +206,8 @@ def test_an_annealing_generator_cannot_be_written_down():
 
 def test_bad_configs():
     with pytest.raises(ValueError, match=r"'config' parameter of optimizer_from_config must be "
-                                         r"a config whose name is one of .*'adam'.*Got 'nadam'"):
-        optimizer_from_config({"name": "nadam"})
+                                         r"a config whose name is one of .*'adam'.*Got 'adamx'"):
+        optimizer_from_config({"name": "adamx"})
     with pytest.raises(ValueError, match=r"'config' parameter of optimizer_from_config must be "
                                          r"a dict with a \"name\""):
         optimizer_from_config(["adam"])
@@ -213,8 +220,9 @@ def test_aliases_build_the_canonical_optimizer():
 
 def test_registry_records_its_facts():
     assert OPTIMIZERS.names(kind="solver") == ["annealing", "bfgs", "lbfgs"]
-    assert OPTIMIZERS.names(full_batch=False) == ["adadelta", "adagrad", "adam", "adamw",
-                                                  "momentum", "nesterov", "rmsprop", "sgd"]
+    assert OPTIMIZERS.names(full_batch=False) == ["adadelta", "adagrad", "adam", "adamax",
+                                                  "adamw", "momentum", "nadam", "nesterov",
+                                                  "radam", "rmsprop", "sgd"]
     assert OPTIMIZERS.canonical("l-bfgs") == "lbfgs"
     assert OPTIMIZERS.canonical("simulated_annealing") == "annealing"
     for name, factory in OPTIMIZERS.items():

@@ -12,6 +12,7 @@ from mlplab.optim import (
     adadelta,
     adagrad,
     adam,
+    adamax,
     adamw,
     apply_updates,
     chain,
@@ -19,6 +20,8 @@ from mlplab.optim import (
     clip_by_value,
     cosine_decay,
     exponential_decay,
+    nadam,
+    radam,
     rmsprop,
     sgd,
 )
@@ -50,7 +53,8 @@ def rosenbrock_gradient(params):
 
 # (name, optimizer for the bowl, steps; optimizer for the valley, steps). The valley's
 # floor is flat and its walls steep: AdaDelta and RMSprop, whose steps never shrink by
-# themselves, get a decaying learning rate to settle.
+# themselves, get a decaying learning rate to settle. RAdam's first five steps are plain
+# momentum steps, alpha times a gradient of some 200 on the valley's wall: its alpha is small.
 CASES = [
     ("sgd", sgd(0.2), 300, sgd(1.5e-3), 10000),
     ("momentum", sgd(0.05, momentum=0.9), 400, sgd(1e-3, momentum=0.9), 5000),
@@ -63,6 +67,9 @@ CASES = [
      rmsprop(exponential_decay(0.01, 0.999)), 5000),
     ("adam", adam(0.05), 1000, adam(0.02), 5000),
     ("adamw", adamw(0.05, weight_decay=1e-5), 1000, adamw(0.02, weight_decay=1e-5), 5000),
+    ("nadam", nadam(0.05), 1000, nadam(0.02), 5000),
+    ("radam", radam(0.05), 1000, radam(2e-3), 10000),
+    ("adamax", adamax(0.05), 1000, adamax(0.02), 5000),
     ("clipped momentum", chain(clip_by_global_norm(1.0), sgd(0.05, momentum=0.9)), 400,
      chain(clip_by_global_norm(10.0), sgd(1e-3, momentum=0.9)), 5000),
     ("clipped adam", chain(clip_by_value(0.5), adam(0.05)), 1000,

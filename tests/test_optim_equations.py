@@ -25,7 +25,10 @@ from mlplab.optim import (
     scale_by_adadelta,
     scale_by_adagrad,
     scale_by_adam,
+    scale_by_adamax,
     scale_by_momentum,
+    scale_by_nadam,
+    scale_by_radam,
     scale_by_rms,
     sgd,
     step_decay,
@@ -201,6 +204,72 @@ def test_amsgrad_divides_by_the_largest_second_moment_so_far():
     assert len(state.nu_max) == 2 and np.all(state.nu_max[0] >= state.nu[0])
     assert np.any(state.nu_max[0] > state.nu[0])  # the maximum did hold the step back
     assert run(scale_by_adam())[1].nu_max == ()  # off by default: no extra state
+
+
+def test_nadam_follows_dozat_with_torchs_momentum_schedule():
+    b1, b2, eps, decay = 0.8, 0.95, 1e-3, 0.3
+    steps, state = run(scale_by_nadam(b1, b2, eps, decay))
+
+    def mu(t):
+        return b1 * (1 - 0.5 * 0.96 ** (t * decay))
+
+    def reference(i):
+        m = v = np.zeros_like(PARAMS[i])
+        for t, grads in enumerate(GRADS, start=1):
+            g = grads[i]
+            m = b1 * m + (1 - b1) * g
+            v = b2 * v + (1 - b2) * g**2
+            product = np.prod([mu(s) for s in range(1, t + 1)])
+            m_bar = ((1 - mu(t)) * g / (1 - product)
+                     + mu(t + 1) * m / (1 - product * mu(t + 1)))
+            yield m_bar / (np.sqrt(v / (1 - b2**t)) + eps)
+
+    assert_steps(steps, reference)
+    assert state.count == len(GRADS)
+    np.testing.assert_allclose(state.mu_product, np.prod([mu(t) for t in range(1, 6)]),
+                               rtol=1e-15)
+
+
+@pytest.mark.parametrize("b2", [0.95, 0.6])  # rectified from step 6; never (rho_inf = 4)
+def test_radam_follows_liu_et_al_algorithm_2(b2):
+    b1, eps = 0.8, 1e-3
+    grads = GRADS + [[g[::-1] * 0.5 for g in step] for step in GRADS[:3]]  # 8 steps
+    steps, _ = run(scale_by_radam(b1, b2, eps), grads)
+    rho_inf = 2 / (1 - b2) - 1
+
+    def reference(i):
+        m = v = np.zeros_like(PARAMS[i])
+        for t, step in enumerate(grads, start=1):
+            g = step[i]
+            m = b1 * m + (1 - b1) * g
+            v = b2 * v + (1 - b2) * g**2
+            m_hat = m / (1 - b1**t)
+            rho_t = rho_inf - 2 * t * b2**t / (1 - b2**t)
+            if rho_t > 5:
+                r_t = np.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf
+                              / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+                yield r_t * m_hat * np.sqrt(1 - b2**t) / (np.sqrt(v) + eps)
+            else:
+                yield m_hat
+
+    assert_steps(steps, reference)
+
+
+def test_adamax_follows_kingma_and_ba_section_7_1():
+    b1, b2, eps = 0.8, 0.95, 1e-3
+    grads = [[g * (3.0 if t < 2 else 0.1) for g in step] for t, step in enumerate(GRADS)]
+    steps, state = run(scale_by_adamax(b1, b2, eps), grads)
+
+    def reference(i):
+        m = u = np.zeros_like(PARAMS[i])
+        for t, step in enumerate(grads, start=1):
+            g = step[i]
+            m = b1 * m + (1 - b1) * g
+            u = np.maximum(b2 * u, np.abs(g) + eps)
+            yield m / ((1 - b1**t) * u)
+
+    assert_steps(steps, reference)
+    assert np.all(state.nu_inf[0] > np.abs(grads[-1][0]) + eps)  # the decayed max still rules
 
 
 def test_adam_first_step_is_alpha_times_the_sign_of_the_gradient():

@@ -1,7 +1,8 @@
 """Optimizer trajectories against PyTorch's, recorded in tests/fixtures/torch_optimizers.npz.
 
 The fixture comes from tests/fixtures/make_torch_optimizer_fixtures.py (torch
-2.13.0, float64, 60 full-batch steps of a 3-5-2 tanh MLP under MSE). Each
+2.13.0, float64, a 3-5-2 tanh MLP under MSE: 60 full-batch steps, or for NAdam,
+RAdam and Adamax 200 steps on mini-batches of 4 rows taken in order). Each
 case's PyTorch settings are read from the fixture and translated to mlplab's
 names here, so the two sides cannot drift apart unnoticed.
 """
@@ -18,6 +19,7 @@ from mlplab.optim import (
     adadelta,
     adagrad,
     adam,
+    adamax,
     adamw,
     chain,
     clip_by_value,
@@ -25,6 +27,8 @@ from mlplab.optim import (
     exponential_decay,
     l2_penalty,
     linear_warmup,
+    nadam,
+    radam,
     rmsprop,
     sgd,
     step_decay,
@@ -81,6 +85,12 @@ def mlplab_optimizer(case: dict):
         optimizer = adam(lr, beta1=beta1, beta2=beta2, eps=kw["eps"])
         if kw["weight_decay"]:
             optimizer = chain(l2_penalty(kw["weight_decay"]), optimizer)
+    elif name in ("NAdam", "RAdam", "Adamax"):
+        assert kw["weight_decay"] == 0 and not kw.get("decoupled_weight_decay")
+        beta1, beta2 = kw["betas"]
+        extra = {"momentum_decay": kw["momentum_decay"]} if name == "NAdam" else {}
+        factory = {"NAdam": nadam, "RAdam": radam, "Adamax": adamax}[name]
+        optimizer = factory(lr, beta1=beta1, beta2=beta2, eps=kw["eps"], **extra)
     else:
         assert name == "AdamW" and not kw["amsgrad"]
         beta1, beta2 = kw["betas"]
@@ -101,7 +111,8 @@ class RecordParams(Callback):
         self.steps.append(np.concatenate([p.ravel() for p in state.params]))
 
 
-def mlplab_trajectory(optimizer) -> np.ndarray:
+def mlplab_trajectory(optimizer, steps: int, batch_size: int | None) -> np.ndarray:
+    """The run of the fixture: mini-batches (if any) in order, as torch took them."""
     net = MLP(META["sizes"], activation="tanh", output_activation="linear", seed=0)
     flat, weights = FIXTURE["initial"], []
     for p in net.params:
@@ -110,21 +121,25 @@ def mlplab_trajectory(optimizer) -> np.ndarray:
     net.set_weights(weights)
     record = RecordParams()
     fit(net, FIXTURE["X"], FIXTURE["y"], loss="mse", optimizer=optimizer,
-        iterations=META["steps"], callbacks=[record])
+        iterations=steps, batch_size=batch_size, shuffle=False, callbacks=[record])
     return np.stack(record.steps)
 
 
 def test_fixture_records_its_settings():
     assert META["torch_version"].startswith("2.13.0")
     assert META["steps"] >= 50 and not META["foreach"]
-    expected = {"SGD", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW"}
+    expected = {"SGD", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW", "NAdam", "RAdam",
+                "Adamax"}
     assert {case["optimizer"] for case in META["cases"].values()} == expected
 
 
 @pytest.mark.parametrize("name", sorted(META["cases"]))
 def test_trajectory_matches_pytorch(name):
-    ours = mlplab_trajectory(mlplab_optimizer(META["cases"][name]))
+    case = META["cases"][name]
+    steps, batch_size = case.get("steps", META["steps"]), case.get("batch_size")
+    assert batch_size is None or steps >= 200
+    ours = mlplab_trajectory(mlplab_optimizer(case), steps, batch_size)
     theirs = FIXTURE[name]
-    assert ours.shape == theirs.shape == (META["steps"], FIXTURE["initial"].size)
+    assert ours.shape == theirs.shape == (steps, FIXTURE["initial"].size)
     assert not np.allclose(theirs[-1], FIXTURE["initial"], atol=1e-3)  # it did move
     np.testing.assert_allclose(ours, theirs, rtol=RTOL, atol=ATOL)

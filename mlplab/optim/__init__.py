@@ -12,6 +12,7 @@ import pkgutil
 from mlplab.optim.adadelta import AdadeltaState, adadelta, scale_by_adadelta
 from mlplab.optim.adagrad import AdagradState, adagrad, scale_by_adagrad
 from mlplab.optim.adam import AdamState, adam, adamw, scale_by_adam
+from mlplab.optim.adamax import AdamaxState, adamax, scale_by_adamax
 from mlplab.optim.annealing import simulated_annealing
 from mlplab.optim.base import (
     EmptyState,
@@ -25,8 +26,10 @@ from mlplab.optim.base import (
 from mlplab.optim.clipping import ClipByGlobalNormState, clip_by_global_norm, clip_by_value
 from mlplab.optim.config import optimizer_config, optimizer_from_config
 from mlplab.optim.momentum import MomentumState, scale_by_momentum
+from mlplab.optim.nadam import NadamState, nadam, scale_by_nadam
 from mlplab.optim.penalties import add_decayed_weights, l1_penalty, l2_penalty
 from mlplab.optim.quasi_newton import bfgs, lbfgs
+from mlplab.optim.radam import RAdamState, radam, scale_by_radam
 from mlplab.optim.registry import OPTIMIZERS, get_optimizer
 from mlplab.optim.rmsprop import RMSpropState, rmsprop, scale_by_rms
 from mlplab.optim.schedules import (
@@ -46,16 +49,20 @@ __all__ = [
     "AdadeltaState",
     "AdagradState",
     "AdamState",
+    "AdamaxState",
     "ClipByGlobalNormState",
     "EmptyState",
     "GradientTransformation",
     "MomentumState",
+    "NadamState",
     "ParamList",
+    "RAdamState",
     "RMSpropState",
     "ScheduleState",
     "adadelta",
     "adagrad",
     "adam",
+    "adamax",
     "adamw",
     "add_decayed_weights",
     "apply_updates",
@@ -71,16 +78,21 @@ __all__ = [
     "l2_penalty",
     "lbfgs",
     "linear_warmup",
+    "nadam",
     "optimizer_config",
     "optimizer_from_config",
     "population_ndim",
+    "radam",
     "rmsprop",
     "scale",
     "scale_by_adadelta",
     "scale_by_adagrad",
     "scale_by_adam",
+    "scale_by_adamax",
     "scale_by_learning_rate",
     "scale_by_momentum",
+    "scale_by_nadam",
+    "scale_by_radam",
     "scale_by_rms",
     "scale_by_schedule",
     "sgd",
