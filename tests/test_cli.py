@@ -89,7 +89,7 @@ def test_ctrl_c_during_train_says_where_the_checkpoint_is(capsys, monkeypatch, t
     ("args", "fragment"),
     [
         (["train", "nothing"], "'name_or_path'"),
-        (["train", "moons", "--optimizer", "nadam"], "'optimizer'"),
+        (["train", "moons", "--optimizer", "adamx"], "'optimizer'"),
         (["train", "moons", "--activation", "swish"], "'activation'"),
         (["train", "moons", "--learning-rate=-1"], "'alpha'"),
         (["train", "moons", "--batch-size", "100000"], "'batch_size'"),

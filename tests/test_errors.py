@@ -79,7 +79,7 @@ CASES = {
         MLP([3, 2], output_activation="softmax"), X, [0, 1, 2, 5],
         loss="softmax_crossentropy", epochs=1),
     "unknown activation": lambda t: MLP([3, 1], activation="swish"),
-    "unknown optimizer": lambda t: fit(MLP([3, 1]), X, y, optimizer="nadam", epochs=1),
+    "unknown optimizer": lambda t: fit(MLP([3, 1]), X, y, optimizer="newton", epochs=1),
     "unknown loss": lambda t: fit(MLP([3, 1]), X, y, loss="hinge", epochs=1),
     "negative learning rate": lambda t: sgd(-0.1),
     "momentum outside [0, 1)": lambda t: sgd(0.1, momentum=1.0),

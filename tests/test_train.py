@@ -219,7 +219,7 @@ def test_softmax_output_trains_fused_with_cross_entropy():
     ("kwargs", "fragment"),
     [
         (dict(loss="hinge"), "'loss'"),
-        (dict(optimizer="nadam"), "'optimizer'"),
+        (dict(optimizer="adamx"), "'optimizer'"),
         (dict(epochs=1, iterations=1), "'epochs'"),
         (dict(), "'epochs'"),
         (dict(epochs=0), "'epochs'"),
