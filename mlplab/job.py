@@ -26,6 +26,7 @@ from mlplab.data import DATASETS, Standardizer, load
 from mlplab.history import History
 from mlplab.io import load as load_model
 from mlplab.io import read_metadata, save
+from mlplab.lab.lr_find import lr_find
 from mlplab.losses import get_loss
 from mlplab.model import MLP
 from mlplab.objective import check_targets, evaluate
@@ -113,8 +114,8 @@ def _kind_text(kind: Any) -> str:
             bool: "true or false"}.get(kind, f"a {getattr(kind, '__name__', kind)}")
 
 
-def train_job(settings: TrainSettings) -> tuple[Any, History, dict[str, Any]]:
-    """Run `settings`: returns the trained model, its History and the saved metadata."""
+def _prepared(settings: TrainSettings) -> tuple[np.ndarray, np.ndarray, MLP, dict[str, Any]]:
+    """The data (scaled if asked), the untrained network and the metadata `settings` imply."""
     X, y = _data(settings.data, settings.target, settings.seed)
     task = _task(settings.task, y)
     scaler = Standardizer().fit(X) if settings.standardize else None
@@ -126,6 +127,13 @@ def train_job(settings: TrainSettings) -> tuple[Any, History, dict[str, Any]]:
     metadata = {"task": task, "n_classes": n_out if task == "classification" else None,
                 "standardizer": scaler.get_config() if scaler is not None else None,
                 "target": settings.target, "data_seed": settings.seed}
+    return X, y, net, metadata
+
+
+def train_job(settings: TrainSettings) -> tuple[Any, History, dict[str, Any]]:
+    """Run `settings`: returns the trained model, its History and the saved metadata."""
+    X, y, net, metadata = _prepared(settings)
+    task = metadata["task"]
     checkpoint = settings.checkpoint or (f"{settings.save}.ckpt.npz" if settings.save else None)
     history = fit(net, X, y, loss=_loss(task), epochs=settings.epochs,
                   optimizer=_optimizer(settings.optimizer, settings.learning_rate),
@@ -137,6 +145,14 @@ def train_job(settings: TrainSettings) -> tuple[Any, History, dict[str, Any]]:
     if settings.save:
         save(net, settings.save, metadata=metadata)
     return net, history, metadata
+
+
+def lr_find_job(settings: TrainSettings, *, alphas: Any = None, steps: int = 200) -> Any:
+    """The learning-rate finder on the network and data `settings` describe (see `lr_find`)."""
+    X, y, net, metadata = _prepared(settings)
+    return lr_find(net, X, y, alphas=alphas, steps=steps, loss=_loss(metadata["task"]),
+                   optimizer=settings.optimizer, batch_size=settings.batch_size,
+                   seed=settings.seed)
 
 
 def predict_job(model_path: str, data: str, target: Any = None) -> np.ndarray:

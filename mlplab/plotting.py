@@ -10,7 +10,8 @@ opens a window and no global figure state builds up. What each picture shows:
 - `plot_training_dynamics`: per-parameter gradient norms and update-to-weight ratios;
 - `plot_loss_curves`: training and validation loss, mean and spread over models;
 - `plot_error_heatmap`: final error over alpha x hidden size;
-- `plot_decision_boundary`: a 2-D classifier's regions with its data.
+- `plot_decision_boundary`: a 2-D classifier's regions with its data;
+- `plot_lr_find`: the learning-rate finder's final loss per alpha, and its curves.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ LOSS_LABELS = {
     "mae": "loss: mean absolute error",
     "binary_crossentropy": "loss: binary cross-entropy (nats)",
     "softmax_crossentropy": "loss: cross-entropy (nats)",
+    "huber": "loss: Huber",
 }
 WIDE_RANGE = 100.0  # max / min beyond which a positive quantity is drawn on a log scale
 MAX_MARKERS = 60  # path points marked individually; more would hide the curve
@@ -614,3 +616,56 @@ def _scatter_classes(ax: Axes, X: np.ndarray, labels: np.ndarray) -> None:
         ax.scatter(*X[labels == k].T, color=colors[k], edgecolors="black", linewidths=0.6,
                    s=28, label=f"class {k}")
     ax.legend(loc="upper right", fontsize=9, framealpha=0.85)
+
+
+# -- learning-rate finder ------------------------------------------------------------------
+
+
+def plot_lr_find(result: Any, *, loss: str | None = None) -> Figure:
+    """The range test: final loss per alpha (left) and each alpha's loss over the steps (right).
+
+    result: an `mlplab.lab.LRFindResult`. Both panels show losses up to three
+    times the starting loss: an alpha whose loss ended above that (or diverged)
+    is a red cross at the top of the left panel. The suggested alpha is dashed.
+    """
+    alphas, final = np.asarray(result.alphas), np.asarray(result.final, dtype=float)
+    losses = np.asarray(result.losses, dtype=float)
+    start = float(np.nanmedian(losses[0]))  # every alpha starts from the same weights
+    cap = 3 * start if np.isfinite(start) and start > 0 else np.nanmax(final[np.isfinite(final)])
+    fig = _figure(11.0, 4.5)
+    left, right = fig.subplots(1, 2)
+    shown = np.isfinite(final) & (final <= cap)
+    left.plot(alphas[shown], final[shown], "o-", color="tab:blue", label="final loss")
+    if not shown.all():
+        left.plot(alphas[~shown], np.full((~shown).sum(), cap), "x", color="tab:red",
+                  markersize=9, label=f"diverged, or ended above {cap:.3g}")
+    left.axvline(result.suggestion, color="tab:green", linestyle="--",
+                 label=f"suggested alpha {result.suggestion:.3g}")
+    left.axhline(start, color="0.6", linewidth=0.8, label=f"starting loss {start:.3g}")
+    left.set_xscale("log")
+    left.set_xlabel("alpha (learning rate)")
+    left.set_ylabel(_loss_label(loss) + "\n(mean of the last tenth of the steps)")
+    left.set_title("Final loss per alpha: one population, same start and batches",
+                   fontsize=10)
+    left.legend(fontsize=8)
+    colors = _colormap("viridis")(np.linspace(0, 1, len(alphas)))
+    for k, alpha in enumerate(alphas):
+        curve = np.where(losses[:, k] <= cap, losses[:, k], np.nan)  # off the chart: cut
+        if np.isfinite(curve).any():
+            right.plot(np.arange(len(curve)), curve, color=colors[k], linewidth=1.2,
+                       label=f"{alpha:.3g}")
+    kept = losses[np.isfinite(losses) & (losses <= cap)]
+    log = kept.size > 0 and _wide(kept)
+    right.set_yscale("log" if log else "linear")
+    right.set_ylim(top=cap)
+    right.set_xlabel("step")
+    right.set_ylabel(_loss_label(loss))
+    right.set_title("Loss over the steps, per alpha", fontsize=10)
+    right.legend(title="alpha", fontsize=7, ncol=2)
+    return fig
+
+
+def _colormap(name: str) -> Any:
+    from matplotlib import colormaps
+
+    return colormaps[name]

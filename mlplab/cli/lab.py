@@ -8,7 +8,7 @@ from typing import Any
 from mlplab.activations import ACTIVATIONS
 from mlplab.cli.common import listed, number_list, positive_int, save_png
 from mlplab.data import load as load_data
-from mlplab.job import read_config
+from mlplab.job import TrainSettings, lr_find_job, read_config
 from mlplab.lab.grid import GRADIENT_OPTIMIZERS
 from mlplab.losses import LOSSES
 
@@ -114,3 +114,42 @@ def _surface(args: argparse.Namespace) -> str:
     save_png(plotting.plot_error_slice(landscape.slice, iterations=landscape.iterations),
               args.slice)
     return f"wrote {args.out} and {args.slice}"
+
+
+def add_lr_find(commands: Any) -> None:
+    finder = commands.add_parser(
+        "lr-find", help="try many learning rates at once and suggest one",
+        description="Train one copy of the network per learning rate, as one population from "
+        "the same start on the same batches, and print the final loss per rate and the "
+        "suggested one (the lowest). The network and data are those `mlplab train` would use.")
+    finder.add_argument("--data", required=True, help="data set name or file path")
+    finder.add_argument("--target", help="target column of a file (name or index)")
+    finder.add_argument("--layers", type=number_list(int), default=[64],
+                        help="hidden layer sizes, comma-separated (default 64)")
+    finder.add_argument("--activation", default="relu",
+                        help=f"hidden activation (default relu): {listed(ACTIVATIONS)}")
+    finder.add_argument("--optimizer", default="sgd", help="optimizer (default sgd): "
+                        f"{listed(GRADIENT_OPTIMIZERS)}")
+    finder.add_argument("--alphas", type=number_list(float), default=None,
+                        help="learning rates to try (default 13 from 1e-4 to 10)")
+    finder.add_argument("--steps", type=positive_int, default=200, help="default 200")
+    finder.add_argument("--batch-size", type=positive_int, default=32, help="default 32")
+    finder.add_argument("--seed", type=int, default=0)
+    finder.add_argument("--plot", help="final loss per rate and the curves (.png)")
+    finder.set_defaults(run=_lr_find)
+
+
+def _lr_find(args: argparse.Namespace) -> str:
+    settings = TrainSettings(data=args.data, target=args.target, layers=args.layers,
+                             activation=args.activation, optimizer=args.optimizer,
+                             batch_size=args.batch_size, seed=args.seed)
+    result = lr_find_job(settings, alphas=args.alphas, steps=args.steps)
+    lines = [result.summary(), f"suggested alpha: {result.suggestion:.4g} "
+             f"(mlplab train {args.data} --optimizer {args.optimizer} "
+             f"--learning-rate {result.suggestion:.4g})"]
+    if args.plot:
+        from mlplab import plotting  # needs the plot extra
+
+        save_png(plotting.plot_lr_find(result), args.plot)
+        lines.append(f"wrote {args.plot}")
+    return "\n".join(lines)

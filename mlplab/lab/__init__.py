@@ -1,8 +1,10 @@
-"""The lab: sweeps, restarts and the tutorials' experiments, each one call."""
+"""The lab: sweeps, restarts, the learning-rate finder and the tutorials' experiments."""
 
 from mlplab.lab.grid import Config, grid
+from mlplab.lab.lr_find import LRFindResult, lr_find
 from mlplab.lab.restarts import RestartResult, restarts
 from mlplab.lab.results import SweepResult
 from mlplab.lab.sweep import sweep
 
-__all__ = ["Config", "RestartResult", "SweepResult", "grid", "restarts", "sweep"]
+__all__ = ["Config", "LRFindResult", "RestartResult", "SweepResult", "grid", "lr_find", "restarts",
+           "sweep"]
