@@ -1,5 +1,7 @@
 """Restarts: N seeds of one configuration, the best of them, and the spread over seeds."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 
@@ -33,6 +35,22 @@ def test_best_of_n_mean_and_spread_match_separate_runs(engine):
     for best, alone in zip(result.best_model.params, runs[result.best_seed][2].params,
                            strict=True):
         np.testing.assert_array_equal(best, alone)
+
+
+@pytest.mark.parametrize("engine", ["auto", "fit"])
+def test_an_executor_or_a_joblib_configuration_gives_the_serial_result(engine):
+    serial = restarts(4, alpha=10.0, iterations=60, every=20, engine=engine)
+    with ThreadPoolExecutor(max_workers=2) as executor:
+        pooled = restarts(4, alpha=10.0, iterations=60, every=20, engine=engine,
+                          executor=executor)
+    joblib = pytest.importorskip("joblib")
+    with joblib.parallel_config(backend="threading", n_jobs=2):
+        configured = restarts(4, alpha=10.0, iterations=60, every=20, engine=engine)
+    for result in (pooled, configured):
+        assert result.table.rows == serial.table.rows and result.best_seed == serial.best_seed
+        for mine, theirs in zip(result.best_model.params, serial.best_model.params,
+                                strict=True):
+            np.testing.assert_array_equal(mine, theirs)
 
 
 def test_listed_seeds_and_a_two_layer_configuration():

@@ -2,6 +2,8 @@
 
 import csv
 import importlib
+import threading
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -89,6 +91,64 @@ def test_without_joblib_workers_fall_back_to_one_process(monkeypatch):
     expected = sweep(**kwargs).rows
     monkeypatch.setattr(sweep_module, "Parallel", None)
     assert sweep(n_jobs=2, **kwargs).rows == expected
+
+
+# Fused loops for sgd, populations through fit for adam: both kinds of task.
+MIXED = dict(hidden=[3, 5], alpha=[1, 10], seed=[1, 2], optimizer=["sgd", "adam"],
+             iterations=60, every=20)
+
+
+class RecordingExecutor(ThreadPoolExecutor):
+    """A two-thread pool that keeps every task it was given."""
+
+    def __init__(self):
+        super().__init__(max_workers=2)
+        self.tasks = []
+
+    def submit(self, fn, /, *args, **kwargs):
+        self.tasks.append(args[0])
+        return super().submit(fn, *args, **kwargs)
+
+
+def test_an_executor_gets_populations_and_gives_the_serial_table():
+    serial = sweep(keep_weights=True, **MIXED)
+    with RecordingExecutor() as executor:
+        result = sweep(executor=executor, keep_weights=True, **MIXED)
+    assert result.rows == serial.rows
+    for row in serial.final():
+        for mine, theirs in zip(result.model(row).params, serial.model(row).params, strict=True):
+            np.testing.assert_array_equal(mine, theirs)
+    # Two adam populations (one per hidden size) and the fused sgd loop in two shares.
+    assert sorted((t.engine, len(t.items)) for t in executor.tasks) == [
+        ("fit", 4), ("fit", 4), ("fused", 4), ("fused", 4)]
+
+
+def test_a_process_pool_gives_the_serial_table_bit_for_bit():
+    serial = sweep(**MIXED)
+    with ProcessPoolExecutor(max_workers=2) as executor:
+        assert sweep(executor=executor, **MIXED).rows == serial.rows
+
+
+def test_an_active_joblib_parallel_config_is_honoured(monkeypatch):
+    joblib = pytest.importorskip("joblib")
+    sweep_module = importlib.import_module("mlplab.lab.sweep")
+    threads = []
+
+    def recording_run_task(*args):
+        threads.append(threading.current_thread() is threading.main_thread())
+        return run_task(*args)
+
+    run_task = sweep_module.run_task
+    monkeypatch.setattr(sweep_module, "run_task", recording_run_task)
+    serial = sweep(**MIXED)
+    assert all(threads)  # no configuration: n_jobs=None is serial
+    threads.clear()
+    with joblib.parallel_config(backend="threading", n_jobs=2):
+        assert sweep(**MIXED).rows == serial.rows
+        assert not any(threads)  # every task on the configuration's worker threads
+        threads.clear()
+        sweep(n_jobs=1, **MIXED)
+        assert all(threads)  # an explicit n_jobs=1 stays serial
 
 
 def test_plan_makes_one_population_per_shape_and_one_fused_loop():
@@ -213,6 +273,8 @@ def test_kept_weights_rebuild_the_best_model():
         (dict(every=0), "'every' parameter of sweep"),
         (dict(engine="gpu"), "'engine' parameter of sweep"),
         (dict(n_jobs=0), "'n_jobs' parameter of sweep"),
+        (dict(n_jobs=1.5), "'n_jobs' parameter of sweep"),
+        (dict(executor=object()), "'executor' parameter of sweep"),
         (dict(X=np.ones((4, 3))), "'y' parameter of sweep"),
         (dict(X=np.ones((4, 3)), y=np.ones(5)), "'y' parameter of sweep"),
     ],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 from typing import Any
 
 from mlplab.activations import ACTIVATIONS
@@ -34,6 +35,9 @@ def add_sweep(commands: Any) -> None:
     sweep.add_argument("--every", type=positive_int, default=None,
                        help="record the error every N iterations (default 10000)")
     sweep.add_argument("--jobs", type=int, default=None, help="worker processes (-1: all cores)")
+    sweep.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                       help="train on the workers of this running Dask scheduler "
+                       "(needs the cluster extra: pip install 'mlplab[cluster]')")
     sweep.add_argument("--csv", help="write the whole table here")
     sweep.add_argument("--plot", help="heatmap of final error over alpha x hidden size (.png)")
     sweep.set_defaults(run=_sweep)
@@ -45,7 +49,8 @@ def _sweep(args: argparse.Namespace) -> str:
     settings = _sweep_settings(args)
     data = settings.pop("data", None)
     X, y = load_data(data) if data else (None, None)
-    result = run_sweep(X, y, **settings)
+    with _scheduler_client(args.scheduler) as client:
+        result = run_sweep(X, y, executor=client, **settings)
     lines = [result.summary()]
     if args.csv:
         lines.append(f"wrote {result.to_csv(args.csv)}")
@@ -57,6 +62,26 @@ def _sweep(args: argparse.Namespace) -> str:
                                               label="final error"), args.plot)
         lines.append(f"wrote {args.plot}")
     return "\n".join(lines)
+
+
+# How long --scheduler waits for the scheduler to answer.
+SCHEDULER_TIMEOUT = "10s"
+
+
+def _scheduler_client(address: str | None) -> Any:
+    """A Dask Client connected to `address` (a context manager), or None for no --scheduler."""
+    if address is None:
+        return contextlib.nullcontext()
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ImportError("--scheduler needs Dask's distributed package (pip install "
+                          "'mlplab[cluster]')") from None
+    try:
+        return Client(address, timeout=SCHEDULER_TIMEOUT)
+    except (OSError, ValueError, TypeError) as error:
+        raise OSError(f"--scheduler {address}: no Dask scheduler could be reached there "
+                      f"({error})") from None
 
 
 # Each key's type in a sweep's TOML file: an axis takes one value or a list of them.

@@ -3,7 +3,10 @@
 The tutorials' "multiple random starting states": train the same network
 from N seeds at once and keep the best. `restarts` is a sweep over seeds
 alone, so the N runs share one population (or one fused loop) and each gives
-exactly the numbers of its separate run.
+exactly the numbers of its separate run. Like `sweep`, it takes ``n_jobs``
+(None, the default: an active ``joblib.parallel_config`` decides) and
+``executor=`` (a `concurrent.futures.Executor` or Dask Client), which get the
+population as a whole, or halved only until every worker has a part.
 
     >>> from mlplab.lab import restarts
     >>> result = restarts(10, alpha=10, iterations=5000)
@@ -83,13 +86,15 @@ class RestartResult:
 
 
 def restarts(seeds: int | Sequence[int] = 10, *, X: Any = None, y: Any = None,
-             engine: str = "auto", **config: Any) -> RestartResult:
+             engine: str = "auto", n_jobs: int | None = None, executor: Any = None,
+             **config: Any) -> RestartResult:
     """Train one configuration from each seed, as one population, and pick the best.
 
     seeds: N (seeds 0 .. N-1) or a list of seeds. X, y: the data (default the
     tutorials' XOR). config: one value each for `sweep`'s axes (alpha,
     hidden, activation, ..., iterations) and its settings (every, metric, ...);
-    the defaults are the tutorials' network with alpha 1.
+    the defaults are the tutorials' network with alpha 1. n_jobs, executor:
+    where the seeds train, as in `sweep` (the result is the same anywhere).
     """
     seeds = _seed_list(seeds)
     if "seed" in config:
@@ -102,7 +107,8 @@ def restarts(seeds: int | Sequence[int] = 10, *, X: Any = None, y: Any = None,
     config.setdefault("alpha", 1.0)
     if "hidden" in config and isinstance(config["hidden"], tuple):
         config["hidden"] = [config["hidden"]]  # one multi-layer configuration, not a grid
-    table = sweep(X, y, seed=seeds, engine=engine, keep_weights=True, **config)
+    table = sweep(X, y, seed=seeds, engine=engine, keep_weights=True, n_jobs=n_jobs,
+                  executor=executor, **config)
     final = table.final().rows
     errors = np.array([[row["error"] for row in table.filter(config=i, final=False)]
                        for i in range(len(seeds))]).T

@@ -10,8 +10,20 @@ are the tutorials' network and conventions, and the data defaults to the
 tutorials' XOR targets. Configurations that differ only in alpha and seed
 share a shape and train as one population (one `fit` call, ``MLP(seed=[...])``
 with ``sgd(np.array(alphas))``), so a population gives exactly the numbers of
-its separate runs. Populations run in parallel worker processes when
-``n_jobs`` > 1 (joblib; serial without it).
+its separate runs.
+
+Where the populations run: ``executor=`` (any `concurrent.futures.Executor`,
+or a Dask ``distributed.Client``) gets one task per population or fused loop,
+never single models, and the results are put back in the grid's order, so the
+table equals the serial one bit for bit. Without an executor, joblib runs
+them: ``n_jobs`` > 1 asks for that many workers of the active joblib backend;
+``n_jobs=None`` (the default) follows an active ``joblib.parallel_config``
+(its backend, Dask's included, and its n_jobs), and is serial when none is
+active; ``n_jobs=1`` is serial whatever the configuration. On a cluster:
+
+    >>> from distributed import Client
+    >>> with Client("tcp://scheduler:8786") as client:
+    ...     result = sweep(hidden=[4, 8, 16], seed=range(10), executor=client)
 
 engine="auto" trains the tutorial network itself (one sigmoid hidden layer,
 sigmoid output, no bias, the delta rule, plain sgd, full batch, one output)
@@ -48,6 +60,7 @@ from mlplab.train import fit
 
 try:
     from joblib import Parallel, delayed, effective_n_jobs
+    from joblib.parallel import BACKENDS, DEFAULT_BACKEND, get_active_backend
 except ImportError:  # joblib is optional: sweeps then run one population after another
     Parallel = None
 
@@ -67,17 +80,20 @@ def sweep(X: Any = None, y: Any = None, *, alpha: Any = ALPHAS, hidden: Any = 4,
           activation: Any = "sigmoid", output_activation: Any = "sigmoid", optimizer: Any = "sgd",
           loss: Any = "delta", seed: Any = 1, iterations: Any = 60000, batch_size: Any = None,
           bias: Any = False, init: Any = "tutorial", every: int = 10000,
-          metric: str | Metric = "mae", shuffle_seed: int = 0, n_jobs: int = 1,
-          engine: str = "auto", keep_weights: bool = False, backend: Any = None
-          ) -> SweepResult:
+          metric: str | Metric = "mae", shuffle_seed: int = 0, n_jobs: int | None = None,
+          executor: Any = None, engine: str = "auto", keep_weights: bool = False,
+          backend: Any = None) -> SweepResult:
     """Train every combination of the grid axes on (X, y) and return the tidy table.
 
     X: (n_samples, n_inputs), y: (n_samples, n_outputs) or (n_samples,); both
     default to the tutorials' XOR data. every: record the error (`metric`, the
     tutorials' mean |output - y| by default) and loss every that many
     iterations, before that iteration's update. shuffle_seed: the mini-batch
-    order, shared by every configuration. n_jobs: worker processes (-1: all
-    cores). keep_weights: keep every trained model's weights (`SweepResult.model`).
+    order, shared by every configuration. n_jobs: joblib workers (-1: all
+    cores; None: an active joblib.parallel_config's, else serial). executor: a
+    concurrent.futures.Executor or Dask Client that trains the tasks (n_jobs
+    then only sets how many tasks to make; default the executor's size).
+    keep_weights: keep every trained model's weights (`SweepResult.model`).
     backend: None or "numpy" (the default), "cupy", ... (see the module docstring).
     """
     configs = grid(alpha=alpha, hidden=hidden, activation=activation,
@@ -90,13 +106,11 @@ def sweep(X: Any = None, y: Any = None, *, alpha: Any = ALPHAS, hidden: Any = 4,
     backend = get_backend("numpy" if backend is None else backend, owner="sweep")
     if not backend.is_numpy:
         engine = "fit"
-    workers = _workers(n_jobs)
+    workers = _workers(n_jobs, executor)
     tasks = plan(list(enumerate(configs)), y.shape[1] if y.ndim == 2 else 1, engine, workers)
     args = (X, y, every, metric_fn, shuffle_seed, keep_weights, backend)
-    if workers == 1 or len(tasks) == 1:
-        done = [run_task(task, *args) for task in tasks]
-    else:
-        done = Parallel(n_jobs=workers)(delayed(run_task)(task, *args) for task in tasks)
+    done = run_tasks(tasks, args, workers, executor=executor,
+                     joblib_config=n_jobs is None and joblib_configured())
     rows = sorted((row for rows, _ in done for row in rows),
                   key=lambda row: (row["config"], row["iteration"], row["final"]))
     weights = {i: w for _, kept in done for i, w in kept.items()} if keep_weights else None
@@ -125,6 +139,36 @@ def plan(items: list[tuple[int, Config]], n_outputs: int, engine: str,
         tasks += [Task(largest.engine, largest.items[:half]),
                   Task(largest.engine, largest.items[half:])]
     return tasks
+
+
+def run_tasks(tasks: list[Task], args: tuple[Any, ...], workers: int, *, executor: Any = None,
+              joblib_config: bool = False) -> list[Any]:
+    """Each task's `run_task(task, *args)`, in the tasks' order, wherever they are to run.
+
+    executor: submit every task to it. joblib_config: hand them to joblib's
+    active configuration as it stands. Otherwise `workers` joblib workers,
+    or here, one after another, for one worker or one task.
+    """
+    if executor is not None:
+        futures = [executor.submit(run_task, task, *args) for task in tasks]
+        return [future.result() for future in futures]
+    if joblib_config:
+        return Parallel()(delayed(run_task)(task, *args) for task in tasks)
+    if workers == 1 or len(tasks) == 1:
+        return [run_task(task, *args) for task in tasks]
+    return Parallel(n_jobs=workers)(delayed(run_task)(task, *args) for task in tasks)
+
+
+def joblib_configured() -> bool:
+    """Whether a `joblib.parallel_config` is active: one that sets n_jobs or another backend.
+
+    joblib's own view (`get_active_backend`): outside any configuration it
+    reports its default backend (loky) and no n_jobs.
+    """
+    if Parallel is None:
+        return False
+    backend, n_jobs = get_active_backend()
+    return n_jobs is not None or not isinstance(backend, BACKENDS[DEFAULT_BACKEND])
 
 
 def fusable(config: Config, n_outputs: int) -> bool:
@@ -268,10 +312,23 @@ def _n_outputs(y: np.ndarray, loss: str) -> int:
     return 1
 
 
-def _workers(n_jobs: Any) -> int:
-    """The number of processes to use: 1 without joblib."""
-    if (isinstance(n_jobs, bool) or not isinstance(n_jobs, int | np.integer)
-            or n_jobs == 0 or n_jobs < -1):
-        raise invalid("n_jobs", "sweep", "a positive int, or -1 for every core", n_jobs)
+def _workers(n_jobs: Any, executor: Any = None) -> int:
+    """How many workers to plan tasks for: 1 without joblib or an executor."""
+    if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, int | np.integer)
+                               or n_jobs == 0 or n_jobs < -1):
+        raise invalid("n_jobs", "sweep", "a positive int, -1 for every core, or None", n_jobs)
+    if executor is not None:
+        if not callable(getattr(executor, "submit", None)):
+            raise invalid("executor", "sweep", "a concurrent.futures.Executor or a Dask "
+                          "Client (an object with submit())", executor)
+        return int(n_jobs) if n_jobs is not None and n_jobs > 0 else _executor_size(executor)
     return 1 if Parallel is None else int(effective_n_jobs(n_jobs))
+
+
+def _executor_size(executor: Any) -> int:
+    """An executor's worker count: a Dask Client's threads, a pool's max_workers, else 1."""
+    if callable(getattr(executor, "nthreads", None)):  # distributed.Client
+        return max(1, sum(executor.nthreads().values()))
+    # ProcessPoolExecutor and ThreadPoolExecutor keep their size only here (no public accessor).
+    return max(1, int(getattr(executor, "_max_workers", 1) or 1))
 
