@@ -34,7 +34,8 @@ def add_sweep(commands: Any) -> None:
     sweep.add_argument("--data", help="a built-in data set name or file (default: tutorial XOR)")
     sweep.add_argument("--every", type=positive_int, default=None,
                        help="record the error every N iterations (default 10000)")
-    sweep.add_argument("--jobs", type=int, default=None, help="worker processes (-1: all cores)")
+    sweep.add_argument("--jobs", type=int, default=None,
+                       help="worker processes (-1: all cores; default one)")
     sweep.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                        help="train on the workers of this running Dask scheduler "
                        "(needs the cluster extra: pip install 'mlplab[cluster]')")
