@@ -1,7 +1,8 @@
 """Export a trained model to ONNX, for onnxruntime and other ONNX tools.
 
 Each layer becomes the standard ONNX operators for its inference-time
-behaviour: Dense is MatMul (+ Add for the bias); each activation is the
+behaviour: Dense is MatMul (+ Add for the bias), and so is DropConnect (its
+inference uses the plain weights); each activation is the
 operator its registry entry names (``onnx_op`` and ``onnx_attributes`` in
 `mlplab.activations.ACTIVATIONS`: Sigmoid, Tanh, Relu, LeakyRelu, Identity,
 Softmax over the last axis);
@@ -111,8 +112,9 @@ class _Graph:
                              f"batchnorm{i}")
         if isinstance(layer, Dropout):
             return self.node("Identity", [x], f"dropout{i}")
-        raise invalid("model", "to_onnx", "layers ONNX export knows (Dense, Activation, "
-                      "BatchNorm, Dropout)", f"a {type(layer).__name__} layer", raw=True)
+        raise invalid("model", "to_onnx", "layers ONNX export knows (Dense, DropConnect, "
+                      "Activation, BatchNorm, Dropout)", f"a {type(layer).__name__} layer",
+                      raw=True)
 
     def _activation(self, i: int, layer: Activation, x: str) -> str:
         """The registry's operator; its attributes are constants or the layer's own options.
