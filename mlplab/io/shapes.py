@@ -160,8 +160,9 @@ def _layer_shapes(layer: Layer) -> tuple[list[tuple[int, ...]], list[tuple[int, 
     """(parameter shapes, buffer shapes) of one model's `layer`, without a population."""
     if type(layer) in (Dense, DropConnect):  # DropConnect's mask is drawn, not stored
         return [(layer.n_in, layer.n_out), (layer.n_out,)][:1 + layer.bias], []
-    if type(layer) is BatchNorm:
-        return [(layer.n_features,)] * 2, [(layer.n_features,)] * 2
+    if type(layer) is BatchNorm:  # gamma, beta; running mean, variance and the batch count
+        shapes = [(layer.n_features,)] * 2 + [()]
+        return shapes[:len(layer.param_names)], shapes[:len(layer.buffer_names)]
     if not layer.param_names and not layer.buffer_names:  # Activation, Dropout, ...
         return [], []
     return _user_layer_shapes(layer)
