@@ -379,3 +379,23 @@ def test_config_and_model_file_round_trip_with_options(options, tmp_path):
 def test_rejects_options_that_are_not_booleans(name):
     with pytest.raises(ValueError, match=rf"'{name}' parameter of BatchNorm"):
         BatchNorm(2, **{name: 1})
+
+
+def test_a_checkpointed_run_resumes_the_cumulative_averages_exactly(tmp_path):
+    from mlplab.callbacks import Checkpoint
+
+    rng = np.random.default_rng(13)
+    X, y = rng.normal(size=(16, 3)), rng.normal(size=(16, 1))
+
+    def run(epochs, callbacks=(), resume_from=None):
+        net = Sequential([Dense(3, 4), BatchNorm(4, momentum=None), Dense(4, 1)], seed=0)
+        fit(net, X, y, optimizer=sgd(0.05), epochs=epochs, batch_size=4, seed=1,
+            callbacks=list(callbacks), resume_from=resume_from)
+        return net
+
+    whole = run(4)
+    run(2, [Checkpoint(tmp_path / "c.npz")])
+    again = run(4, resume_from=tmp_path / "c.npz")
+    assert whole.buffers[2] == 16
+    for a, b in zip(whole.params + whole.buffers, again.params + again.buffers, strict=True):
+        np.testing.assert_array_equal(a, b)
