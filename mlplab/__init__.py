@@ -19,7 +19,7 @@ from mlplab.callbacks import (
 from mlplab.diagnostics import gradient_check
 from mlplab.history import History
 from mlplab.io import ModelFileError, load, save
-from mlplab.layers import Activation, BatchNorm, Dense, Dropout, Layer
+from mlplab.layers import Activation, BatchNorm, Dense, DropConnect, Dropout, Layer
 from mlplab.losses import Loss, get_loss
 from mlplab.model import MLP, Sequential
 from mlplab.optim import (
@@ -49,6 +49,7 @@ __all__ = [
     "DirectionChanges",
     "DivergenceError",
     "DivergenceGuard",
+    "DropConnect",
     "Dropout",
     "GradientTransformation",
     "History",

@@ -1,11 +1,14 @@
 """Export a trained model to ONNX, for onnxruntime and other ONNX tools.
 
 Each layer becomes the standard ONNX operators for its inference-time
-behaviour: Dense is MatMul (+ Add for the bias); each activation is the
+behaviour: Dense is MatMul (+ Add for the bias), and so is DropConnect (its
+inference uses the plain weights); each activation is the
 operator its registry entry names (``onnx_op`` and ``onnx_attributes`` in
 `mlplab.activations.ACTIVATIONS`: Sigmoid, Tanh, Relu, LeakyRelu, Identity,
 Softmax over the last axis);
-BatchNorm uses its running statistics, folded into one Mul and one Add;
+BatchNorm uses its running statistics, folded into one Mul and one Add (without
+them, ``track_running_stats=False``, the batch's mean and variance: ReduceMean
+over the batch axis, as its predict does);
 Dropout is the identity. The graph takes ``input: (batch, n_inputs)`` and
 returns ``output: (batch, n_outputs)`` in the model's dtype.
 
@@ -103,16 +106,37 @@ class _Graph:
         if isinstance(layer, Activation):
             return self._activation(i, layer, x)
         if isinstance(layer, BatchNorm):
-            gamma, beta = (to_numpy(p) for p in layer.params)
-            mean, var = (to_numpy(b) for b in layer.buffers)
-            scale = gamma / np.sqrt(var + layer.eps)
-            scaled = self.node("Mul", [x, self.constant(f"bn_scale{i}", scale)], f"bn_mul{i}")
-            return self.node("Add", [scaled, self.constant(f"bn_shift{i}", beta - mean * scale)],
-                             f"batchnorm{i}")
+            return self._batchnorm(i, layer, x)
         if isinstance(layer, Dropout):
             return self.node("Identity", [x], f"dropout{i}")
-        raise invalid("model", "to_onnx", "layers ONNX export knows (Dense, Activation, "
-                      "BatchNorm, Dropout)", f"a {type(layer).__name__} layer", raw=True)
+        raise invalid("model", "to_onnx", "layers ONNX export knows (Dense, DropConnect, "
+                      "Activation, BatchNorm, Dropout)", f"a {type(layer).__name__} layer",
+                      raw=True)
+
+    def _batchnorm(self, i: int, layer: BatchNorm, x: str) -> str:
+        """gamma * x_hat + beta: running statistics folded into one Mul and one Add."""
+        n = layer.n_features
+        gamma, beta = ((to_numpy(p) for p in layer.params) if layer.affine
+                       else (np.ones(n), np.zeros(n)))
+        if not layer.track_running_stats:
+            return self._batch_normalized(i, layer, x, gamma, beta)
+        mean, var = (to_numpy(b) for b in layer.buffers[:2])
+        scale = gamma / np.sqrt(var + layer.eps)
+        scaled = self.node("Mul", [x, self.constant(f"bn_scale{i}", scale)], f"bn_mul{i}")
+        return self.node("Add", [scaled, self.constant(f"bn_shift{i}", beta - mean * scale)],
+                         f"batchnorm{i}")
+
+    def _batch_normalized(self, i: int, layer: BatchNorm, x: str, gamma: Any, beta: Any) -> str:
+        """(x - mean) / sqrt(var + eps) * gamma + beta with the batch's mean and biased variance."""
+        mean = self.node("ReduceMean", [x], f"bn_mean{i}", axes=[0], keepdims=1)
+        centred = self.node("Sub", [x, mean], f"bn_centred{i}")
+        square = self.node("Mul", [centred, centred], f"bn_square{i}")
+        var = self.node("ReduceMean", [square], f"bn_var{i}", axes=[0], keepdims=1)
+        shifted = self.node("Add", [var, self.constant(f"bn_eps{i}", layer.eps)], f"bn_veps{i}")
+        std = self.node("Sqrt", [shifted], f"bn_std{i}")
+        x_hat = self.node("Div", [centred, std], f"bn_x_hat{i}")
+        scaled = self.node("Mul", [x_hat, self.constant(f"bn_gamma{i}", gamma)], f"bn_mul{i}")
+        return self.node("Add", [scaled, self.constant(f"bn_beta{i}", beta)], f"batchnorm{i}")
 
     def _activation(self, i: int, layer: Activation, x: str) -> str:
         """The registry's operator; its attributes are constants or the layer's own options.

@@ -12,13 +12,15 @@ from mlplab.layers import layer_from_config
 
 FIXTURES = json.loads((Path(__file__).parent / "fixtures" / "torch_layers.json").read_text())
 CASES = FIXTURES["batchnorm"]
-CASE_IDS = [f"n={c['n_features']},momentum={c['momentum']}" for c in CASES]
+CASE_IDS = [f"n={c['n_features']},momentum={c['momentum']},affine={c['affine']},"
+            f"running={c['track_running_stats']}" for c in CASES]
 N_SAMPLES, N, K = 6, 4, 3
 
 
 def layer_from_torch_case(case):
-    layer = BatchNorm(case["n_features"], momentum=case["momentum"], eps=case["eps"])
-    layer.params = [np.array(case["weight"]), np.array(case["bias"])]
+    layer = BatchNorm(case["n_features"], momentum=case["momentum"], eps=case["eps"],
+                      affine=case["affine"], track_running_stats=case["track_running_stats"])
+    layer.params = [np.array(case["weight"]), np.array(case["bias"])] if case["affine"] else []
     layer.buffers = layer.init_buffers()
     return layer
 
@@ -39,18 +41,20 @@ def test_training_forward_and_backward_match_torch(case):
     dx = layer.backward(np.array(case["upstream"]))
     np.testing.assert_allclose(out, case["output"], rtol=1e-10, atol=0)
     np.testing.assert_allclose(dx, case["grad_input"], rtol=1e-10, atol=0)
-    np.testing.assert_allclose(layer.grads[0], case["grad_weight"], rtol=1e-10, atol=0)
-    np.testing.assert_allclose(layer.grads[1], case["grad_bias"], rtol=1e-10, atol=0)
+    expected = [case["grad_weight"], case["grad_bias"]] if case["affine"] else []
+    assert len(layer.grads) == len(expected)
+    for grad, torch_grad in zip(layer.grads, expected, strict=True):
+        np.testing.assert_allclose(grad, torch_grad, rtol=1e-10, atol=0)
 
 
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 def test_running_statistics_and_eval_forward_match_torch(case):
     layer = layer_from_torch_case(case)
-    for batch, mean, var in zip(case["batches"], case["running_mean"], case["running_var"],
-                                strict=True):
+    keys = ["running_mean", "running_var", "num_batches_tracked"][:len(layer.buffer_names)]
+    for i, batch in enumerate(case["batches"]):
         layer.forward(np.array(batch), training=True)
-        np.testing.assert_allclose(layer.buffers[0], mean, rtol=1e-10, atol=0)
-        np.testing.assert_allclose(layer.buffers[1], var, rtol=1e-10, atol=0)
+        for buffer, key in zip(layer.buffers, keys, strict=True):
+            np.testing.assert_allclose(buffer, case[key][i], rtol=1e-10, atol=0)
     out = layer.forward(np.array(case["eval_input"]))
     np.testing.assert_allclose(out, case["eval_output"], rtol=1e-10, atol=0)
 
@@ -261,3 +265,137 @@ def test_model_config_round_trip_keeps_the_layers():
     rebuilt = Sequential.from_config(json.loads(json.dumps(model.get_config())))
     assert rebuilt.get_config() == model.get_config()
     assert [b.shape for b in rebuilt.buffers] == [(2, 4), (2, 4)]
+
+
+OPTIONS = [{"momentum": None}, {"affine": False}, {"track_running_stats": False},
+           {"momentum": None, "affine": False, "track_running_stats": False}]
+OPTION_IDS = [",".join(f"{k}={v}" for k, v in o.items()) for o in OPTIONS]
+
+
+@pytest.mark.parametrize("options", OPTIONS, ids=OPTION_IDS)
+def test_options_decide_the_parameters_and_buffers(options):
+    layer = BatchNorm(4, **options)
+    affine = options.get("affine", True)
+    running = options.get("track_running_stats", True)
+    assert layer.param_names == (("gamma", "beta") if affine else ())
+    expected = ("running_mean", "running_var") if running else ()
+    if running and options.get("momentum", 0.1) is None:
+        expected += ("num_batches_tracked",)
+    assert layer.buffer_names == expected
+    assert len(layer.init_params(None, None)) == len(layer.param_names)
+    assert len(layer.init_buffers()) == len(layer.buffer_names)
+
+
+@pytest.mark.parametrize("training", [True, False], ids=["training", "predict"])
+@pytest.mark.parametrize("options", OPTIONS, ids=OPTION_IDS)
+def test_backward_with_options_matches_finite_differences(options, training, numeric_gradient):
+    rng = np.random.default_rng(8)
+    layer = Sequential([Dense(N, N), BatchNorm(N, **options)], seed=[0, 1]).layers[1]
+    if layer.params:
+        layer.params = [rng.normal(1, 0.5, (2, N)), rng.normal(0, 0.5, (2, N))]
+    if layer.buffers:  # a few steps away from the initial statistics
+        for _ in range(3):
+            layer.forward(rng.normal(1, 2, size=(2, N_SAMPLES, N)), training=True)
+    buffers = [b.copy() for b in layer.buffers]
+    x = rng.normal(2, 3, size=(2, N_SAMPLES, N))
+    upstream = rng.normal(size=(2, N_SAMPLES, N))
+
+    def weighted_output(_):
+        layer.buffers = [b.copy() for b in buffers]  # a training forward moves them
+        return np.sum(upstream * layer.forward(x, training=training))
+
+    weighted_output(None)
+    dx = layer.backward(upstream)
+    np.testing.assert_allclose(dx, numeric_gradient(weighted_output, x), rtol=1e-6, atol=1e-8)
+    for grad, p in zip(layer.grads, layer.params, strict=True):
+        np.testing.assert_allclose(grad, numeric_gradient(weighted_output, p),
+                                   rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("options", OPTIONS, ids=OPTION_IDS)
+def test_population_with_options_trains_as_separate_runs(options):
+    rng = np.random.default_rng(9)
+    X, y = rng.normal(size=(24, 3)), rng.normal(size=(24, 1))
+    alphas = np.array([0.01, 0.05, 0.1])
+
+    def net(seed):
+        return Sequential([Dense(3, 6), BatchNorm(6, **options), Activation("tanh"),
+                           Dense(6, 1)], seed=seed)
+
+    population = net([0, 1, 2])
+    history = fit(population, X, y, optimizer=sgd(alphas), epochs=3, batch_size=8, seed=0)
+    for k in range(K):
+        single = net(k)
+        single_history = fit(single, X, y, optimizer=sgd(alphas[k]), epochs=3, batch_size=8,
+                             seed=0)
+        np.testing.assert_allclose(history["loss"][:, k], single_history["loss"], rtol=1e-12)
+        for a, b in zip(population.params + population.buffers,
+                        single.params + single.buffers, strict=True):
+            np.testing.assert_allclose(a[k], b, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(population.predict(X)[k], single.predict(X), rtol=1e-12)
+
+
+def test_cumulative_average_is_the_mean_of_every_batch_statistic():
+    layer = BatchNorm(2, momentum=None, affine=False)
+    layer.buffers = layer.init_buffers()
+    batches = np.random.default_rng(10).normal(size=(5, 4, 2))
+    for batch in batches:
+        layer.forward(batch, training=True)
+    np.testing.assert_allclose(layer.buffers[0], batches.mean(axis=1).mean(axis=0), rtol=1e-13)
+    np.testing.assert_allclose(layer.buffers[1], batches.var(axis=1, ddof=1).mean(axis=0),
+                               rtol=1e-13)
+    assert layer.buffers[2] == 5
+
+
+def test_without_running_statistics_predict_normalizes_each_batch_by_itself():
+    layer = BatchNorm(3, track_running_stats=False)
+    layer.params = [np.ones(3), np.zeros(3)]
+    x = np.random.default_rng(11).normal(4, 2, size=(20, 3))
+    np.testing.assert_allclose(layer.forward(x), (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-5),
+                               rtol=1e-12)
+    with pytest.raises(ValueError, match=r"'x' parameter of BatchNorm.forward.*at least 2"):
+        layer.forward(np.ones((1, 3)))
+
+
+@pytest.mark.parametrize("options", OPTIONS, ids=OPTION_IDS)
+def test_config_and_model_file_round_trip_with_options(options, tmp_path):
+    layer = BatchNorm(4, eps=1e-3, **options)
+    config = layer.get_config()
+    rebuilt = layer_from_config(json.loads(json.dumps(config)))
+    assert rebuilt.get_config() == config and repr(rebuilt) == repr(layer)
+    rng = np.random.default_rng(12)
+    X, y = rng.normal(size=(16, 2)), rng.normal(size=(16, 1))
+    net = Sequential([Dense(2, 4), BatchNorm(4, **options), Dense(4, 1)], seed=[0, 1])
+    fit(net, X, y, optimizer=sgd(0.05), epochs=2, batch_size=8, seed=0)
+    mlplab.save(net, tmp_path / "m.npz")
+    again = mlplab.load(tmp_path / "m.npz")
+    assert [b.shape for b in again.buffers] == [b.shape for b in net.buffers]
+    for a, b in zip(again.params + again.buffers, net.params + net.buffers, strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(again.predict(X), net.predict(X))
+
+
+@pytest.mark.parametrize("name", ["affine", "track_running_stats"])
+def test_rejects_options_that_are_not_booleans(name):
+    with pytest.raises(ValueError, match=rf"'{name}' parameter of BatchNorm"):
+        BatchNorm(2, **{name: 1})
+
+
+def test_a_checkpointed_run_resumes_the_cumulative_averages_exactly(tmp_path):
+    from mlplab.callbacks import Checkpoint
+
+    rng = np.random.default_rng(13)
+    X, y = rng.normal(size=(16, 3)), rng.normal(size=(16, 1))
+
+    def run(epochs, callbacks=(), resume_from=None):
+        net = Sequential([Dense(3, 4), BatchNorm(4, momentum=None), Dense(4, 1)], seed=0)
+        fit(net, X, y, optimizer=sgd(0.05), epochs=epochs, batch_size=4, seed=1,
+            callbacks=list(callbacks), resume_from=resume_from)
+        return net
+
+    whole = run(4)
+    run(2, [Checkpoint(tmp_path / "c.npz")])
+    again = run(4, resume_from=tmp_path / "c.npz")
+    assert whole.buffers[2] == 16
+    for a, b in zip(whole.params + whole.buffers, again.params + again.buffers, strict=True):
+        np.testing.assert_array_equal(a, b)

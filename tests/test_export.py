@@ -45,6 +45,24 @@ def test_batchnorm_dropout_and_float32(tmp_path):
     np.testing.assert_allclose(out, net.predict(X), rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("options", [{}, {"momentum": None}, {"affine": False},
+                                     {"track_running_stats": False},
+                                     {"momentum": None, "affine": False,
+                                      "track_running_stats": False}],
+                         ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()) or "default")
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_batchnorm_options(tmp_path, options, dtype):
+    X, y = data(dtype)
+    net = Sequential([Dense(4, 6), BatchNorm(6, eps=1e-3, **options), Activation("tanh"),
+                      Dense(6, 1)], seed=0, dtype=np.dtype(dtype).name)
+    fit(net, X, y, loss="mse", epochs=3, batch_size=10, seed=0)
+    path = export_onnx(net, tmp_path / "bn.onnx")
+    rtol, atol = (1e-12, 1e-14) if dtype == np.float64 else (1e-5, 1e-6)
+    np.testing.assert_allclose(run_onnx(path, X), net.predict(X), rtol=rtol, atol=atol)
+    # Without running statistics the graph normalizes each batch it is given, as predict does.
+    np.testing.assert_allclose(run_onnx(path, X[:7]), net.predict(X[:7]), rtol=rtol, atol=atol)
+
+
 def test_populations_are_refused():
     with pytest.raises(ValueError, match="single model"):
         to_onnx(MLP([2, 1], seed=[0, 1]))

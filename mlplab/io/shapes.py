@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from mlplab.layers import Activation, BatchNorm, Dense, Layer, layer_from_config
+from mlplab.layers import Activation, BatchNorm, Dense, DropConnect, Layer, layer_from_config
 from mlplab.model import DTYPES
 
 MEMBER_LAYERS = 1 << 15  # layers x population members any file may make load build ...
@@ -158,10 +158,11 @@ def _is_finite_number(value: Any) -> bool:
 
 def _layer_shapes(layer: Layer) -> tuple[list[tuple[int, ...]], list[tuple[int, ...]]]:
     """(parameter shapes, buffer shapes) of one model's `layer`, without a population."""
-    if type(layer) is Dense:
+    if type(layer) in (Dense, DropConnect):  # DropConnect's mask is drawn, not stored
         return [(layer.n_in, layer.n_out), (layer.n_out,)][:1 + layer.bias], []
-    if type(layer) is BatchNorm:
-        return [(layer.n_features,)] * 2, [(layer.n_features,)] * 2
+    if type(layer) is BatchNorm:  # gamma, beta; running mean, variance and the batch count
+        shapes = [(layer.n_features,)] * 2 + [()]
+        return shapes[:len(layer.param_names)], shapes[:len(layer.buffer_names)]
     if not layer.param_names and not layer.buffer_names:  # Activation, Dropout, ...
         return [], []
     return _user_layer_shapes(layer)

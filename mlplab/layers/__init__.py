@@ -1,4 +1,4 @@
-"""Layers, one per module: Dense, Activation, Dropout, BatchNorm, and the Layer base.
+"""Layers, one per module: Dense, DropConnect, Activation, Dropout, BatchNorm, and the Layer base.
 
 See `mlplab.layers.base` for the conventions every layer follows (shapes,
 populations, params and buffers).
@@ -13,9 +13,11 @@ from mlplab.layers.activation import Activation
 from mlplab.layers.base import LAYERS, Layer
 from mlplab.layers.batchnorm import BatchNorm
 from mlplab.layers.dense import Dense
+from mlplab.layers.dropconnect import DropConnect
 from mlplab.layers.dropout import Dropout
 
-__all__ = ["LAYERS", "Activation", "BatchNorm", "Dense", "Dropout", "Layer", "layer_from_config"]
+__all__ = ["LAYERS", "Activation", "BatchNorm", "Dense", "DropConnect", "Dropout", "Layer",
+           "layer_from_config"]
 
 def layer_from_config(config: dict[str, Any]) -> Layer:
     """Rebuild a layer (without weights) from its `get_config()`."""
