@@ -64,7 +64,7 @@ LINK_ARGUMENTS = {
     "scale_by_adadelta": dict(rho=0.5, eps=1e-3),
     "scale_by_rms": dict(decay=0.5, eps=1e-3, centered=True),
     "clip_by_value": dict(max_delta=0.3),
-    "clip_by_global_norm": dict(max_norm=0.7),
+    "clip_by_global_norm": dict(max_norm=0.7, norm_type=float("inf")),
     "l1_penalty": dict(strength=0.1),
     "l2_penalty": dict(strength=0.2),
     "add_decayed_weights": dict(weight_decay=0.3),
@@ -119,6 +119,9 @@ def test_config_names_dampening_and_maximize_only_when_set():
         "weight_decay": 0.0, "maximize": True}
     assert optimizer_config(adam(0.01, maximize=True))["maximize"] is True
     assert "maximize" not in optimizer_config(adam(0.01))
+    assert optimizer_config(clip_by_global_norm(1.0)) == {"name": "clip_by_global_norm",
+                                                          "max_norm": 1.0}
+    assert optimizer_config(clip_by_global_norm(1.0, float("inf")))["norm_type"] == "inf"
 
 
 @pytest.mark.parametrize("name", sorted(NON_DEFAULT))

@@ -222,6 +222,10 @@ MEMBER_CASES = {
     "add_decayed_weights": (dict(weight_decay=per_model(0.1, 0.0, 0.02)),
                             lambda v: add_decayed_weights(v["weight_decay"])),
     "scale": (dict(factor=per_model(-0.1, 2.0, 0.3)), lambda v: scale(v["factor"])),
+    **{f"clip_by_global_norm_{norm}": (dict(max_norm=per_model(0.5, 100.0, 2.0)),
+                                        lambda v, norm=norm: clip_by_global_norm(v["max_norm"],
+                                                                                 norm))
+       for norm in (1, "inf")},
     "clipped_momentum_chain": (dict(max_norm=per_model(0.5, 100.0, 2.0),
                                     momentum=per_model(0.9, 0.5, 0.1)),
                                lambda v: chain(clip_by_global_norm(v["max_norm"]),
@@ -230,6 +234,27 @@ MEMBER_CASES = {
     **{f"adam_{name}": (SCHEDULE_VALUES, lambda v, make=make: adam(make(v)))
        for name, make in SCHEDULES.items()},
 }
+
+
+def test_asgd_average_of_a_member_equals_its_separate_run_bit_for_bit():
+    values, build = MEMBER_CASES["asgd"]
+    shapes = [(K, 4, 5), (K, 5)]
+    population = ParamList(random_steps(shapes, 1, seed=1, dtype=np.float64)[0], population=(K,))
+    singles = [ParamList([p[k].copy() for p in population]) for k in range(K)]
+    optimizer, optimizers = build(values), [build(member(values, k)) for k in range(K)]
+    state, states = optimizer.init(population), [o.init(p) for o, p in zip(optimizers, singles,
+                                                                            strict=True)]
+    for step_grads in random_steps(shapes, 12, seed=2, dtype=np.float64):
+        updates, state = optimizer.update(step_grads, state, population)
+        apply_updates(population, updates)
+        for k in range(K):
+            own, states[k] = optimizers[k].update([g[k] for g in step_grads], states[k],
+                                                  singles[k])
+            apply_updates(singles[k], own)
+    averages = state.states[-1].ax  # weight decay chains l2_penalty in front
+    for k in range(K):
+        single = states[k].states[-1].ax if hasattr(states[k], "states") else states[k].ax
+        assert all(np.array_equal(a[k], b) for a, b in zip(averages, single, strict=True))
 
 
 def random_steps(shapes, steps, seed, dtype):
