@@ -78,6 +78,8 @@ SCHEDULE_ARGUMENTS = {
     "step_decay": dict(init=0.2, step_size=3, gamma=0.7),
     "exponential_decay": dict(init=0.2, gamma=0.9),
     "cosine_decay": dict(init=0.2, decay_steps=7, final=0.01),
+    "reduce_lr_on_plateau": dict(init=0.2, factor=0.5, patience=3, threshold=0.01, mode="max",
+                                 cooldown=2, min_lr=0.001, threshold_mode="abs", eps=1e-9),
     "linear_warmup": dict(peak=0.2, warmup_steps=4, init=0.05,
                           after=cosine_decay(0.2, 6, final=0.02)),
 }

@@ -30,6 +30,7 @@ from mlplab.optim.maximize import maximizing
 from mlplab.optim.momentum import DampedMomentumState, MomentumState, scale_by_momentum
 from mlplab.optim.nadam import NadamState, nadam, scale_by_nadam
 from mlplab.optim.penalties import add_decayed_weights, l1_penalty, l2_penalty
+from mlplab.optim.plateau import ReduceLROnPlateau, reduce_lr_on_plateau
 from mlplab.optim.quasi_newton import bfgs, lbfgs
 from mlplab.optim.radam import RAdamState, radam, scale_by_radam
 from mlplab.optim.registry import OPTIMIZERS, get_optimizer
@@ -63,6 +64,7 @@ __all__ = [
     "ParamList",
     "RAdamState",
     "RMSpropState",
+    "ReduceLROnPlateau",
     "RpropState",
     "ScheduleState",
     "adadelta",
@@ -91,6 +93,7 @@ __all__ = [
     "optimizer_from_config",
     "population_ndim",
     "radam",
+    "reduce_lr_on_plateau",
     "rmsprop",
     "rprop",
     "scale",
