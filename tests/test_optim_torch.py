@@ -2,10 +2,10 @@
 
 The fixture comes from tests/fixtures/make_torch_optimizer_fixtures.py (torch
 2.13.0, float64, a 3-5-2 tanh MLP under MSE: 60 full-batch steps, or for NAdam,
-RAdam, Adamax, Rprop, ASGD, SGD with dampening and the maximize cases 200 steps
-on mini-batches of 4 rows taken in order). Each
-case's PyTorch settings are read from the fixture and translated to mlplab's
-names here, so the two sides cannot drift apart unnoticed.
+RAdam, Adamax, Rprop, ASGD, SGD with dampening and the maximize cases 200
+steps on mini-batches of 4 rows taken in order). Each case's PyTorch settings
+are read from the fixture and translated to mlplab's names here, so the two
+sides cannot drift apart unnoticed.
 """
 
 import json
