@@ -32,18 +32,21 @@ from mlplab.optim.registry import LINKS, SCHEDULES
 
 # Every entry with hyperparameters away from their defaults.
 NON_DEFAULT = {
-    "sgd": dict(alpha=0.3, momentum=0.5, nesterov=True, weight_decay=0.01),
-    "momentum": dict(alpha=0.2, momentum=0.7),
+    "sgd": dict(alpha=0.3, momentum=0.5, nesterov=True, weight_decay=0.01, maximize=True),
+    "momentum": dict(alpha=0.2, momentum=0.7, dampening=0.25),
     "nesterov": dict(alpha=0.2, weight_decay=0.1),
-    "adagrad": dict(alpha=0.2, eps=1e-6, initial_accumulator=0.1),
+    "adagrad": dict(alpha=0.2, eps=1e-6, initial_accumulator=0.1, maximize=True),
     "adadelta": dict(alpha=0.5, rho=0.8, eps=1e-4),
     "rmsprop": dict(alpha=0.02, decay=0.9, eps=1e-6, centered=True, momentum=0.3),
-    "adam": dict(alpha=step_decay(0.01, 3, 0.5), beta1=0.8, beta2=0.99, eps=1e-6, amsgrad=True),
+    "adam": dict(alpha=step_decay(0.01, 3, 0.5), beta1=0.8, beta2=0.99, eps=1e-6, amsgrad=True,
+                 maximize=True),
     "adamw": dict(alpha=0.02, beta1=0.7, beta2=0.9, eps=1e-7, weight_decay=0.2, amsgrad=True),
     "nadam": dict(alpha=cosine_decay(0.01, 5, 0.001), beta1=0.8, beta2=0.99, eps=1e-6,
                   momentum_decay=0.1),
     "radam": dict(alpha=0.02, beta1=0.7, beta2=0.9, eps=1e-7),
-    "adamax": dict(alpha=0.01, beta1=0.8, beta2=0.99, eps=1e-6),
+    "adamax": dict(alpha=0.01, beta1=0.8, beta2=0.99, eps=1e-6, maximize=True),
+    "rprop": dict(alpha=0.02, etas=(0.3, 1.5), step_sizes=(1e-4, 0.5), maximize=True),
+    "asgd": dict(alpha=0.02, lambd=1e-3, alpha_power=0.6, t0=2.0, weight_decay=0.01),
     "bfgs": dict(gtol=1e-9),
     "lbfgs": dict(gtol=1e-9, history_size=3),
     "annealing": dict(temperature=0.3, cooling=0.9, step_size=0.05, seed=7),
@@ -61,7 +64,7 @@ LINK_ARGUMENTS = {
     "scale_by_adadelta": dict(rho=0.5, eps=1e-3),
     "scale_by_rms": dict(decay=0.5, eps=1e-3, centered=True),
     "clip_by_value": dict(max_delta=0.3),
-    "clip_by_global_norm": dict(max_norm=0.7),
+    "clip_by_global_norm": dict(max_norm=0.7, norm_type=float("inf")),
     "l1_penalty": dict(strength=0.1),
     "l2_penalty": dict(strength=0.2),
     "add_decayed_weights": dict(weight_decay=0.3),
@@ -75,6 +78,8 @@ SCHEDULE_ARGUMENTS = {
     "step_decay": dict(init=0.2, step_size=3, gamma=0.7),
     "exponential_decay": dict(init=0.2, gamma=0.9),
     "cosine_decay": dict(init=0.2, decay_steps=7, final=0.01),
+    "reduce_lr_on_plateau": dict(init=0.2, factor=0.5, patience=3, threshold=0.01, mode="max",
+                                 cooldown=2, min_lr=0.001, threshold_mode="abs", eps=1e-9),
     "linear_warmup": dict(peak=0.2, warmup_steps=4, init=0.05,
                           after=cosine_decay(0.2, 6, final=0.02)),
 }
@@ -105,6 +110,20 @@ def test_every_registry_entry_has_a_round_trip_case():
     assert set(NON_DEFAULT) == set(OPTIMIZERS)
     assert set(LINK_ARGUMENTS) == set(LINKS)
     assert set(SCHEDULE_ARGUMENTS) == set(SCHEDULES)
+
+
+def test_config_names_dampening_and_maximize_only_when_set():
+    """A minimizing, undamped optimizer keeps the config (and checkpoints) it had before."""
+    assert optimizer_config(sgd(0.1, momentum=0.9)) == {
+        "name": "sgd", "alpha": 0.1, "momentum": 0.9, "nesterov": False, "weight_decay": 0.0}
+    assert optimizer_config(sgd(0.1, momentum=0.9, dampening=0.5, maximize=True)) == {
+        "name": "sgd", "alpha": 0.1, "momentum": 0.9, "dampening": 0.5, "nesterov": False,
+        "weight_decay": 0.0, "maximize": True}
+    assert optimizer_config(adam(0.01, maximize=True))["maximize"] is True
+    assert "maximize" not in optimizer_config(adam(0.01))
+    assert optimizer_config(clip_by_global_norm(1.0)) == {"name": "clip_by_global_norm",
+                                                          "max_norm": 1.0}
+    assert optimizer_config(clip_by_global_norm(1.0, float("inf")))["norm_type"] == "inf"
 
 
 @pytest.mark.parametrize("name", sorted(NON_DEFAULT))
@@ -221,8 +240,9 @@ def test_aliases_build_the_canonical_optimizer():
 def test_registry_records_its_facts():
     assert OPTIMIZERS.names(kind="solver") == ["annealing", "bfgs", "lbfgs"]
     assert OPTIMIZERS.names(full_batch=False) == ["adadelta", "adagrad", "adam", "adamax",
-                                                  "adamw", "momentum", "nadam", "nesterov",
-                                                  "radam", "rmsprop", "sgd"]
+                                                  "adamw", "asgd", "momentum", "nadam",
+                                                  "nesterov", "radam", "rmsprop", "rprop",
+                                                  "sgd"]
     assert OPTIMIZERS.canonical("l-bfgs") == "lbfgs"
     assert OPTIMIZERS.canonical("simulated_annealing") == "annealing"
     for name, factory in OPTIMIZERS.items():

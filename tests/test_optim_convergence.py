@@ -15,6 +15,7 @@ from mlplab.optim import (
     adamax,
     adamw,
     apply_updates,
+    asgd,
     chain,
     clip_by_global_norm,
     clip_by_value,
@@ -23,6 +24,7 @@ from mlplab.optim import (
     nadam,
     radam,
     rmsprop,
+    rprop,
     sgd,
 )
 
@@ -70,6 +72,11 @@ CASES = [
     ("nadam", nadam(0.05), 1000, nadam(0.02), 5000),
     ("radam", radam(0.05), 1000, radam(2e-3), 10000),
     ("adamax", adamax(0.05), 1000, adamax(0.02), 5000),
+    ("damped momentum", sgd(0.05, momentum=0.9, dampening=0.5), 600,
+     sgd(1e-3, momentum=0.9, dampening=0.5), 10000),
+    ("rprop", rprop(0.01), 300, rprop(0.01), 3000),
+    # lambd pulls towards 0 and would hold the bowl's minimum off its target by some 1e-3
+    ("asgd", asgd(0.2, lambd=0.0), 300, asgd(1.5e-3, lambd=0.0), 10000),
     ("clipped momentum", chain(clip_by_global_norm(1.0), sgd(0.05, momentum=0.9)), 400,
      chain(clip_by_global_norm(10.0), sgd(1e-3, momentum=0.9)), 5000),
     ("clipped adam", chain(clip_by_value(0.5), adam(0.05)), 1000,

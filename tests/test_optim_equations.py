@@ -15,6 +15,7 @@ from mlplab.optim import (
     adam,
     adamw,
     add_decayed_weights,
+    asgd,
     chain,
     clip_by_global_norm,
     clip_by_value,
@@ -22,6 +23,7 @@ from mlplab.optim import (
     l1_penalty,
     l2_penalty,
     rmsprop,
+    rprop,
     scale_by_adadelta,
     scale_by_adagrad,
     scale_by_adam,
@@ -334,6 +336,44 @@ def test_clip_by_global_norm_takes_each_models_own_norm():
     np.testing.assert_allclose(clipped[0][1], [1.5, 0.0], rtol=1e-15)  # halved to norm 2.5
     np.testing.assert_allclose(clipped[1][:, 0], [0.4, 2.0], rtol=1e-15)
     assert state.population_ndim == 1
+
+
+@pytest.mark.parametrize(("norm_type", "norm"), [(1, 19.0), (2, 13.0), (float("inf"), 12.0),
+                                                ("inf", 12.0)])
+def test_clip_by_global_norm_takes_the_1_2_or_max_norm(norm_type, norm):
+    params = ParamList([np.zeros(2), np.zeros(1)])
+    grads = [np.array([3.0, -4.0]), np.array([12.0])]  # |g|_1 = 19, |g|_2 = 13, |g|_inf = 12
+    (clipped,), _ = run(clip_by_global_norm(6.5, norm_type), [grads], params)
+    for c, g in zip(clipped, grads, strict=True):
+        np.testing.assert_allclose(c, g * 6.5 / norm, rtol=1e-15)
+    (kept,), _ = run(clip_by_global_norm(norm, norm_type), [grads], params)
+    assert all(np.array_equal(k, g) for k, g in zip(kept, grads, strict=True))
+
+
+def test_rprop_grows_steps_that_keep_their_sign_and_waits_after_a_flip():
+    params = ParamList([np.zeros(3)])
+    grads = [[np.array([1.0, 1.0, 0.0])], [np.array([2.0, -1.0, 1.0])],
+             [np.array([1.0, 3.0, 1.0])]]
+    steps, state = run(rprop(0.1, etas=(0.5, 2.0), step_sizes=(0.0, 0.3)), grads, params)
+    np.testing.assert_array_equal(steps[0][0], [-0.1, -0.1, 0.0])
+    np.testing.assert_array_equal(steps[1][0], [-0.2, 0.0, -0.1])  # flipped: halve, no move
+    # the flipped weight's stored gradient is 0, so its next step keeps its size (0.05)
+    np.testing.assert_array_equal(steps[2][0], [-0.3, -0.05, -0.2])  # 0.4 capped at 0.3
+    np.testing.assert_array_equal(state.step_size[0], [0.3, 0.05, 0.2])
+
+
+def test_asgd_averages_the_iterates_after_t0():
+    """With lambd 0 and alpha_power 0 the step is alpha; ax is the mean of W_{t0+2}, ..., W_t."""
+    params = ParamList([np.array([1.0, -2.0])])
+    optimizer = asgd(0.1, lambd=0.0, alpha_power=0.0, t0=2.0)
+    state, iterates = optimizer.init(params), []
+    for grads in GRADS:
+        updates, state = optimizer.update([grads[1][:2]], state, params)
+        np.testing.assert_array_equal(updates[0], -0.1 * grads[1][:2])
+        params[0] += updates[0]
+        iterates.append(params[0].copy())
+    np.testing.assert_allclose(state.ax[0], np.mean(iterates[3:], axis=0), rtol=1e-14)
+    assert state.count == len(GRADS)
 
 
 def test_a_schedule_is_asked_for_step_0_1_2_in_turn():

@@ -19,6 +19,7 @@ from mlplab.optim import (
     adamw,
     add_decayed_weights,
     apply_updates,
+    asgd,
     chain,
     clip_by_global_norm,
     clip_by_value,
@@ -31,6 +32,7 @@ from mlplab.optim import (
     nadam,
     radam,
     rmsprop,
+    rprop,
     scale,
     scale_by_learning_rate,
     scale_by_momentum,
@@ -137,8 +139,12 @@ def test_per_model_hyperparameters_must_match_the_population():
 # only arithmetic is the optimizer's: a member must reproduce its separate run exactly.
 
 def member(values, k):
-    """Member k's hyperparameters: arrays become their k-th entry, the rest stay."""
-    return {key: (v[k] if isinstance(v, np.ndarray) else v) for key, v in values.items()}
+    """Member k's hyperparameters: arrays become their k-th entry (in pairs too), the rest stay."""
+    def pick(v):
+        if isinstance(v, tuple):
+            return tuple(pick(x) for x in v)
+        return v[k] if isinstance(v, np.ndarray) else v
+    return {key: pick(v) for key, v in values.items()}
 
 
 K = 3
@@ -162,6 +168,25 @@ MEMBER_CASES = {
                                   lambda v: sgd(**v)),
     "nesterov": (dict(alpha=ALPHA, momentum=per_model(0.9, 0.5, 0.7)),
                  lambda v: sgd(**v, nesterov=True)),
+    # momentum 0 keeps no velocity, so its dampening does nothing (as in torch)
+    "sgd_dampening": (dict(alpha=ALPHA, momentum=per_model(0.9, 0.5, 0.0),
+                           dampening=per_model(0.5, 0.0, 0.3)), lambda v: sgd(**v)),
+    "sgd_dampening_maximize": (dict(alpha=ALPHA, momentum=per_model(0.9, 0.5, 0.7),
+                                    dampening=per_model(0.1, 1.0, 0.3),
+                                    weight_decay=per_model(0.0, 0.01, 0.1)),
+                               lambda v: sgd(**v, maximize=True)),
+    "adam_maximize": (dict(alpha=ALPHA, beta1=per_model(0.9, 0.5, 0.8)),
+                      lambda v: adam(**v, maximize=True)),
+    "rprop": (dict(alpha=ALPHA, etas=(per_model(0.5, 0.3, 0.9), per_model(1.2, 1.5, 1.01)),
+                   step_sizes=(per_model(1e-6, 1e-3, 0.0), per_model(50.0, 0.2, 0.05))),
+              lambda v: rprop(**v)),
+    # t0 0 averages from step 2, 5 from step 7, 1e6 never within the run
+    "asgd": (dict(alpha=ALPHA, lambd=per_model(1e-4, 0.1, 0.0), alpha_power=per_model(0.75, 1.0,
+                                                                                        0.5),
+                  t0=per_model(0.0, 5.0, 1e6), weight_decay=per_model(0.0, 0.01, 0.1)),
+             lambda v: asgd(**v)),
+    "asgd_maximize": (dict(alpha=ALPHA, t0=per_model(3.0, 0.0, 10.0)),
+                      lambda v: asgd(**v, maximize=True)),
     "adagrad": (dict(alpha=ALPHA, eps=per_model(1e-10, 1e-3, 1e-6),
                      initial_accumulator=per_model(0.0, 0.1, 1.0)), lambda v: adagrad(**v)),
     "adadelta": (dict(alpha=per_model(1.0, 0.5, 2.0), rho=per_model(0.9, 0.95, 0.5),
@@ -197,6 +222,10 @@ MEMBER_CASES = {
     "add_decayed_weights": (dict(weight_decay=per_model(0.1, 0.0, 0.02)),
                             lambda v: add_decayed_weights(v["weight_decay"])),
     "scale": (dict(factor=per_model(-0.1, 2.0, 0.3)), lambda v: scale(v["factor"])),
+    **{f"clip_by_global_norm_{norm}": (dict(max_norm=per_model(0.5, 100.0, 2.0)),
+                                        lambda v, norm=norm: clip_by_global_norm(v["max_norm"],
+                                                                                 norm))
+       for norm in (1, "inf")},
     "clipped_momentum_chain": (dict(max_norm=per_model(0.5, 100.0, 2.0),
                                     momentum=per_model(0.9, 0.5, 0.1)),
                                lambda v: chain(clip_by_global_norm(v["max_norm"]),
@@ -205,6 +234,27 @@ MEMBER_CASES = {
     **{f"adam_{name}": (SCHEDULE_VALUES, lambda v, make=make: adam(make(v)))
        for name, make in SCHEDULES.items()},
 }
+
+
+def test_asgd_average_of_a_member_equals_its_separate_run_bit_for_bit():
+    values, build = MEMBER_CASES["asgd"]
+    shapes = [(K, 4, 5), (K, 5)]
+    population = ParamList(random_steps(shapes, 1, seed=1, dtype=np.float64)[0], population=(K,))
+    singles = [ParamList([p[k].copy() for p in population]) for k in range(K)]
+    optimizer, optimizers = build(values), [build(member(values, k)) for k in range(K)]
+    state, states = optimizer.init(population), [o.init(p) for o, p in zip(optimizers, singles,
+                                                                            strict=True)]
+    for step_grads in random_steps(shapes, 12, seed=2, dtype=np.float64):
+        updates, state = optimizer.update(step_grads, state, population)
+        apply_updates(population, updates)
+        for k in range(K):
+            own, states[k] = optimizers[k].update([g[k] for g in step_grads], states[k],
+                                                  singles[k])
+            apply_updates(singles[k], own)
+    averages = state.states[-1].ax  # weight decay chains l2_penalty in front
+    for k in range(K):
+        single = states[k].states[-1].ax if hasattr(states[k], "states") else states[k].ax
+        assert all(np.array_equal(a[k], b) for a, b in zip(averages, single, strict=True))
 
 
 def random_steps(shapes, steps, seed, dtype):

@@ -2,9 +2,10 @@
 
 The fixture comes from tests/fixtures/make_torch_optimizer_fixtures.py (torch
 2.13.0, float64, a 3-5-2 tanh MLP under MSE: 60 full-batch steps, or for NAdam,
-RAdam and Adamax 200 steps on mini-batches of 4 rows taken in order). Each
-case's PyTorch settings are read from the fixture and translated to mlplab's
-names here, so the two sides cannot drift apart unnoticed.
+RAdam, Adamax, Rprop, ASGD, SGD with dampening and the maximize cases 200
+steps on mini-batches of 4 rows taken in order). Each case's PyTorch settings
+are read from the fixture and translated to mlplab's names here, so the two
+sides cannot drift apart unnoticed.
 """
 
 import json
@@ -21,6 +22,7 @@ from mlplab.optim import (
     adam,
     adamax,
     adamw,
+    asgd,
     chain,
     clip_by_value,
     cosine_decay,
@@ -30,6 +32,7 @@ from mlplab.optim import (
     nadam,
     radam,
     rmsprop,
+    rprop,
     sgd,
     step_decay,
 )
@@ -65,13 +68,20 @@ def mlplab_optimizer(case: dict):
     kw = case["kwargs"]
     lr = learning_rate(kw["lr"], case["scheduler"])
     name = case["optimizer"]
+    maximize = kw.get("maximize", False)  # torch's default where the fixture predates it
     if name == "SGD":
-        assert kw["dampening"] == 0
-        optimizer = sgd(lr, momentum=kw["momentum"], nesterov=kw["nesterov"],
-                        weight_decay=kw["weight_decay"])
+        optimizer = sgd(lr, momentum=kw["momentum"], dampening=kw["dampening"],
+                        nesterov=kw["nesterov"], weight_decay=kw["weight_decay"],
+                        maximize=maximize)
     elif name == "Adagrad":
         assert kw["lr_decay"] == 0 and kw["weight_decay"] == 0
-        optimizer = adagrad(lr, eps=kw["eps"], initial_accumulator=kw["initial_accumulator_value"])
+        optimizer = adagrad(lr, eps=kw["eps"], initial_accumulator=kw["initial_accumulator_value"],
+                            maximize=maximize)
+    elif name == "Rprop":
+        optimizer = rprop(lr, etas=kw["etas"], step_sizes=kw["step_sizes"], maximize=maximize)
+    elif name == "ASGD":
+        optimizer = asgd(lr, lambd=kw["lambd"], alpha_power=kw["alpha"], t0=kw["t0"],
+                         weight_decay=kw["weight_decay"], maximize=maximize)
     elif name == "Adadelta":
         assert kw["weight_decay"] == 0
         optimizer = adadelta(lr, rho=kw["rho"], eps=kw["eps"])
@@ -82,8 +92,9 @@ def mlplab_optimizer(case: dict):
     elif name == "Adam":
         assert not kw["amsgrad"]
         beta1, beta2 = kw["betas"]
-        optimizer = adam(lr, beta1=beta1, beta2=beta2, eps=kw["eps"])
+        optimizer = adam(lr, beta1=beta1, beta2=beta2, eps=kw["eps"], maximize=maximize)
         if kw["weight_decay"]:
+            assert not maximize  # torch negates g before adding the decay
             optimizer = chain(l2_penalty(kw["weight_decay"]), optimizer)
     elif name in ("NAdam", "RAdam", "Adamax"):
         assert kw["weight_decay"] == 0 and not kw.get("decoupled_weight_decay")
@@ -129,7 +140,7 @@ def test_fixture_records_its_settings():
     assert META["torch_version"].startswith("2.13.0")
     assert META["steps"] >= 50 and not META["foreach"]
     expected = {"SGD", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW", "NAdam", "RAdam",
-                "Adamax"}
+                "Adamax", "Rprop", "ASGD"}
     assert {case["optimizer"] for case in META["cases"].values()} == expected
 
 
@@ -143,3 +154,18 @@ def test_trajectory_matches_pytorch(name):
     assert ours.shape == theirs.shape == (steps, FIXTURE["initial"].size)
     assert not np.allclose(theirs[-1], FIXTURE["initial"], atol=1e-3)  # it did move
     np.testing.assert_allclose(ours, theirs, rtol=RTOL, atol=ATOL)
+
+
+def test_maximize_is_the_minimizing_run_on_the_negated_gradient():
+    """maximize=True steps exactly as the same optimizer given -g."""
+    rng = np.random.default_rng(5)
+    params = [rng.normal(size=(3, 2)), rng.normal(size=2)]
+    for factory in (sgd, adagrad, adam, adamw, nadam, radam, adamax, rmsprop, adadelta, rprop,
+                    asgd):
+        up, down = factory(0.01, maximize=True), factory(0.01)
+        up_state, down_state = up.init(params), down.init(params)
+        for _ in range(3):
+            grads = [rng.normal(size=p.shape) for p in params]
+            ours, up_state = up.update(grads, up_state, params)
+            theirs, down_state = down.update([-g for g in grads], down_state, params)
+            assert all(np.array_equal(u, v) for u, v in zip(ours, theirs, strict=True))

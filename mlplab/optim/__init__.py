@@ -14,6 +14,7 @@ from mlplab.optim.adagrad import AdagradState, adagrad, scale_by_adagrad
 from mlplab.optim.adam import AdamState, adam, adamw, scale_by_adam
 from mlplab.optim.adamax import AdamaxState, adamax, scale_by_adamax
 from mlplab.optim.annealing import simulated_annealing
+from mlplab.optim.asgd import AsgdState, asgd
 from mlplab.optim.base import (
     EmptyState,
     GradientTransformation,
@@ -25,13 +26,16 @@ from mlplab.optim.base import (
 )
 from mlplab.optim.clipping import ClipByGlobalNormState, clip_by_global_norm, clip_by_value
 from mlplab.optim.config import optimizer_config, optimizer_from_config
-from mlplab.optim.momentum import MomentumState, scale_by_momentum
+from mlplab.optim.maximize import maximizing
+from mlplab.optim.momentum import DampedMomentumState, MomentumState, scale_by_momentum
 from mlplab.optim.nadam import NadamState, nadam, scale_by_nadam
 from mlplab.optim.penalties import add_decayed_weights, l1_penalty, l2_penalty
+from mlplab.optim.plateau import ReduceLROnPlateau, reduce_lr_on_plateau
 from mlplab.optim.quasi_newton import bfgs, lbfgs
 from mlplab.optim.radam import RAdamState, radam, scale_by_radam
 from mlplab.optim.registry import OPTIMIZERS, get_optimizer
 from mlplab.optim.rmsprop import RMSpropState, rmsprop, scale_by_rms
+from mlplab.optim.rprop import RpropState, rprop
 from mlplab.optim.schedules import (
     ScheduleState,
     constant_schedule,
@@ -50,7 +54,9 @@ __all__ = [
     "AdagradState",
     "AdamState",
     "AdamaxState",
+    "AsgdState",
     "ClipByGlobalNormState",
+    "DampedMomentumState",
     "EmptyState",
     "GradientTransformation",
     "MomentumState",
@@ -58,6 +64,8 @@ __all__ = [
     "ParamList",
     "RAdamState",
     "RMSpropState",
+    "ReduceLROnPlateau",
+    "RpropState",
     "ScheduleState",
     "adadelta",
     "adagrad",
@@ -66,6 +74,7 @@ __all__ = [
     "adamw",
     "add_decayed_weights",
     "apply_updates",
+    "asgd",
     "bfgs",
     "chain",
     "clip_by_global_norm",
@@ -78,12 +87,15 @@ __all__ = [
     "l2_penalty",
     "lbfgs",
     "linear_warmup",
+    "maximizing",
     "nadam",
     "optimizer_config",
     "optimizer_from_config",
     "population_ndim",
     "radam",
+    "reduce_lr_on_plateau",
     "rmsprop",
+    "rprop",
     "scale",
     "scale_by_adadelta",
     "scale_by_adagrad",

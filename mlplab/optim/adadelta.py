@@ -8,6 +8,7 @@ from mlplab.optim._hyperparameters import check_fraction, check_positive
 from mlplab.optim._lift import per_array
 from mlplab.optim.base import GradientTransformation, chain
 from mlplab.optim.config import config_of, named_config
+from mlplab.optim.maximize import maximizing
 from mlplab.optim.registry import LINKS, register_optimizer
 from mlplab.optim.schedules import scale_by_learning_rate
 
@@ -49,16 +50,20 @@ def scale_by_adadelta(rho: Any = 0.9, eps: Any = 1e-6, *, owner: str = "scale_by
                      config=config_of("scale_by_adadelta", rho=rho, eps=eps))
 
 
-def adadelta(alpha: Any = 1.0, *, rho: Any = 0.9, eps: Any = 1e-6) -> GradientTransformation:
+def adadelta(alpha: Any = 1.0, *, rho: Any = 0.9, eps: Any = 1e-6, maximize: bool = False
+             ) -> GradientTransformation:
     """AdaDelta (Zeiler, 2012): W <- W - alpha * dx, dx from `scale_by_adadelta`.
 
     Zeiler's method has no learning rate (alpha = 1, the default); alpha is
     PyTorch's extra factor, applied after dx enters E[dx^2] as in
     torch.optim.Adadelta. alpha: a float > 0, one value per model, or a schedule.
+    maximize: ascend the objective instead, as torch's ``maximize=True``
+    (see `maximizing`).
     """
     scaling = scale_by_adadelta(rho, eps, owner="adadelta")
     learning_rate = scale_by_learning_rate(alpha, owner="adadelta")
-    return named_config(chain(scaling, learning_rate), "adadelta", learning_rate, scaling)
+    optimizer = named_config(chain(scaling, learning_rate), "adadelta", learning_rate, scaling)
+    return maximizing(optimizer, maximize, "adadelta")
 
 
 LINKS.add("scale_by_adadelta", scale_by_adadelta)

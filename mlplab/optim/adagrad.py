@@ -8,6 +8,7 @@ from mlplab.optim._hyperparameters import check_nonnegative, check_positive
 from mlplab.optim._lift import per_array
 from mlplab.optim.base import GradientTransformation, chain
 from mlplab.optim.config import config_of, named_config
+from mlplab.optim.maximize import maximizing
 from mlplab.optim.registry import LINKS, register_optimizer
 from mlplab.optim.schedules import scale_by_learning_rate
 
@@ -51,16 +52,19 @@ def scale_by_adagrad(eps: Any = 1e-10, initial_accumulator: Any = 0.0, *,
                                       initial_accumulator=initial_accumulator))
 
 
-def adagrad(alpha: Any = 0.01, *, eps: Any = 1e-10, initial_accumulator: Any = 0.0
-            ) -> GradientTransformation:
+def adagrad(alpha: Any = 0.01, *, eps: Any = 1e-10, initial_accumulator: Any = 0.0,
+            maximize: bool = False) -> GradientTransformation:
     """AdaGrad (Duchi et al., 2011): W <- W - alpha * g / (sqrt(G) + eps), G the sum of g**2.
 
     alpha: a float > 0, one value per model, or a schedule; see `scale_by_adagrad`.
     torch.optim.Adagrad's ``lr_decay`` is the schedule ``alpha / (1 + t * lr_decay)``.
+    maximize: ascend the objective instead, as torch's ``maximize=True``
+    (see `maximizing`).
     """
     scaling = scale_by_adagrad(eps, initial_accumulator, owner="adagrad")
     learning_rate = scale_by_learning_rate(alpha, owner="adagrad")
-    return named_config(chain(scaling, learning_rate), "adagrad", learning_rate, scaling)
+    optimizer = named_config(chain(scaling, learning_rate), "adagrad", learning_rate, scaling)
+    return maximizing(optimizer, maximize, "adagrad")
 
 
 LINKS.add("scale_by_adagrad", scale_by_adagrad)

@@ -9,6 +9,7 @@ from mlplab.optim._hyperparameters import check_bool, check_fraction, check_posi
 from mlplab.optim._lift import per_array, per_member
 from mlplab.optim.base import GradientTransformation, chain
 from mlplab.optim.config import config_of, named_config
+from mlplab.optim.maximize import maximizing
 from mlplab.optim.penalties import add_decayed_weights
 from mlplab.optim.registry import LINKS, register_optimizer
 from mlplab.optim.schedules import scale_by_learning_rate
@@ -97,21 +98,25 @@ def scale_by_adam(beta1: Any = 0.9, beta2: Any = 0.999, eps: Any = 1e-8, *,
 
 
 def adam(alpha: Any = 0.001, *, beta1: Any = 0.9, beta2: Any = 0.999, eps: Any = 1e-8,
-         amsgrad: bool = False) -> GradientTransformation:
+         amsgrad: bool = False, maximize: bool = False) -> GradientTransformation:
     """Adam (Kingma & Ba, 2015): W <- W - alpha * m_hat / (sqrt(v_hat) + eps).
 
     See `scale_by_adam` for the moments and AMSGrad; the defaults are the
     paper's (and torch.optim.Adam's). alpha: a float > 0, one value per model,
     or a schedule. For Adam with an L2 penalty (torch's ``Adam(weight_decay=...)``)
     chain `l2_penalty` in front; for decoupled weight decay use `adamw`.
+    maximize: ascend the objective instead, as torch's ``maximize=True``
+    (see `maximizing`).
     """
     moments = scale_by_adam(beta1, beta2, eps, amsgrad=amsgrad, owner="adam")
     learning_rate = scale_by_learning_rate(alpha, owner="adam")
-    return named_config(chain(moments, learning_rate), "adam", learning_rate, moments)
+    optimizer = named_config(chain(moments, learning_rate), "adam", learning_rate, moments)
+    return maximizing(optimizer, maximize, "adam")
 
 
 def adamw(alpha: Any = 0.001, *, beta1: Any = 0.9, beta2: Any = 0.999, eps: Any = 1e-8,
-          weight_decay: Any = 0.01, amsgrad: bool = False) -> GradientTransformation:
+          weight_decay: Any = 0.01, amsgrad: bool = False, maximize: bool = False
+          ) -> GradientTransformation:
     """AdamW (Loshchilov & Hutter, 2019): Adam with decoupled weight decay.
 
         W <- W - alpha * (m_hat / (sqrt(v_hat) + eps) + weight_decay * W)
@@ -121,12 +126,15 @@ def adamw(alpha: Any = 0.001, *, beta1: Any = 0.9, beta2: Any = 0.999, eps: Any 
     torch.optim.AdamW (whose defaults these are). Every hyperparameter may be
     one value per model; alpha may be a schedule, which then scales the decay
     too. amsgrad: see `scale_by_adam`.
+    maximize: ascend the objective instead, as torch's ``maximize=True``
+    (see `maximizing`).
     """
     moments = scale_by_adam(beta1, beta2, eps, amsgrad=amsgrad, owner="adamw")
     decay = add_decayed_weights(weight_decay, owner="adamw")
     learning_rate = scale_by_learning_rate(alpha, owner="adamw")
-    return named_config(chain(moments, decay, learning_rate), "adamw", learning_rate, moments,
-                        decay)
+    optimizer = named_config(chain(moments, decay, learning_rate), "adamw", learning_rate, moments,
+                             decay)
+    return maximizing(optimizer, maximize, "adamw")
 
 
 LINKS.add("scale_by_adam", scale_by_adam)

@@ -8,6 +8,7 @@ from mlplab.optim._hyperparameters import check_fraction, check_positive
 from mlplab.optim._lift import per_array, per_member
 from mlplab.optim.base import GradientTransformation, chain
 from mlplab.optim.config import config_of, named_config
+from mlplab.optim.maximize import maximizing
 from mlplab.optim.registry import LINKS, register_optimizer
 from mlplab.optim.schedules import scale_by_learning_rate
 
@@ -66,15 +67,18 @@ def scale_by_adamax(beta1: Any = 0.9, beta2: Any = 0.999, eps: Any = 1e-8, *,
 
 
 def adamax(alpha: Any = 0.002, *, beta1: Any = 0.9, beta2: Any = 0.999,
-           eps: Any = 1e-8) -> GradientTransformation:
+           eps: Any = 1e-8, maximize: bool = False) -> GradientTransformation:
     """AdaMax (Kingma & Ba, 2015): W <- W - alpha / (1 - beta1**t) * m_t / u_t.
 
     See `scale_by_adamax`; the defaults are the paper's (and torch.optim.Adamax's).
     alpha: a float > 0, one value per model, or a schedule.
+    maximize: ascend the objective instead, as torch's ``maximize=True``
+    (see `maximizing`).
     """
     moments = scale_by_adamax(beta1, beta2, eps, owner="adamax")
     learning_rate = scale_by_learning_rate(alpha, owner="adamax")
-    return named_config(chain(moments, learning_rate), "adamax", learning_rate, moments)
+    optimizer = named_config(chain(moments, learning_rate), "adamax", learning_rate, moments)
+    return maximizing(optimizer, maximize, "adamax")
 
 
 LINKS.add("scale_by_adamax", scale_by_adamax)

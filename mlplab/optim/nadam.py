@@ -8,6 +8,7 @@ from mlplab.optim._hyperparameters import check_fraction, check_nonnegative, che
 from mlplab.optim._lift import per_array, per_member
 from mlplab.optim.base import GradientTransformation, chain
 from mlplab.optim.config import config_of, named_config
+from mlplab.optim.maximize import maximizing
 from mlplab.optim.registry import LINKS, register_optimizer
 from mlplab.optim.schedules import scale_by_learning_rate
 
@@ -117,15 +118,18 @@ def scale_by_nadam(beta1: Any = 0.9, beta2: Any = 0.999, eps: Any = 1e-8,
 
 
 def nadam(alpha: Any = 0.002, *, beta1: Any = 0.9, beta2: Any = 0.999, eps: Any = 1e-8,
-          momentum_decay: Any = 0.004) -> GradientTransformation:
+          momentum_decay: Any = 0.004, maximize: bool = False) -> GradientTransformation:
     """NAdam (Dozat, 2016): W <- W - alpha * update_t of `scale_by_nadam`.
 
     The defaults are torch.optim.NAdam's. alpha: a float > 0, one value per
     model, or a schedule.
+    maximize: ascend the objective instead, as torch's ``maximize=True``
+    (see `maximizing`).
     """
     moments = scale_by_nadam(beta1, beta2, eps, momentum_decay, owner="nadam")
     learning_rate = scale_by_learning_rate(alpha, owner="nadam")
-    return named_config(chain(moments, learning_rate), "nadam", learning_rate, moments)
+    optimizer = named_config(chain(moments, learning_rate), "nadam", learning_rate, moments)
+    return maximizing(optimizer, maximize, "nadam")
 
 
 LINKS.add("scale_by_nadam", scale_by_nadam)

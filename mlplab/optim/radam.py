@@ -9,6 +9,7 @@ from mlplab.optim._hyperparameters import check_fraction, check_positive
 from mlplab.optim._lift import per_array, per_member
 from mlplab.optim.base import GradientTransformation, chain
 from mlplab.optim.config import config_of, named_config
+from mlplab.optim.maximize import maximizing
 from mlplab.optim.registry import LINKS, register_optimizer
 from mlplab.optim.schedules import scale_by_learning_rate
 
@@ -103,15 +104,18 @@ def scale_by_radam(beta1: Any = 0.9, beta2: Any = 0.999, eps: Any = 1e-8, *,
 
 
 def radam(alpha: Any = 0.001, *, beta1: Any = 0.9, beta2: Any = 0.999,
-          eps: Any = 1e-8) -> GradientTransformation:
+          eps: Any = 1e-8, maximize: bool = False) -> GradientTransformation:
     """RAdam (Liu et al., 2020): W <- W - alpha * update_t of `scale_by_radam`.
 
     The defaults are torch.optim.RAdam's. alpha: a float > 0, one value per
     model, or a schedule.
+    maximize: ascend the objective instead, as torch's ``maximize=True``
+    (see `maximizing`).
     """
     moments = scale_by_radam(beta1, beta2, eps, owner="radam")
     learning_rate = scale_by_learning_rate(alpha, owner="radam")
-    return named_config(chain(moments, learning_rate), "radam", learning_rate, moments)
+    optimizer = named_config(chain(moments, learning_rate), "radam", learning_rate, moments)
+    return maximizing(optimizer, maximize, "radam")
 
 
 LINKS.add("scale_by_radam", scale_by_radam)

@@ -10,6 +10,7 @@ from mlplab.optim._hyperparameters import check_bool, check_fraction, check_posi
 from mlplab.optim._lift import per_array
 from mlplab.optim.base import GradientTransformation, chain
 from mlplab.optim.config import config_of, named_config
+from mlplab.optim.maximize import maximizing
 from mlplab.optim.momentum import scale_by_momentum
 from mlplab.optim.registry import LINKS, register_optimizer
 from mlplab.optim.schedules import scale_by_learning_rate
@@ -69,20 +70,23 @@ def scale_by_rms(decay: Any = 0.99, eps: Any = 1e-8, *, centered: bool = False,
 
 
 def rmsprop(alpha: Any = 0.01, *, decay: Any = 0.99, eps: Any = 1e-8, centered: bool = False,
-            momentum: Any = 0.0) -> GradientTransformation:
+            momentum: Any = 0.0, maximize: bool = False) -> GradientTransformation:
     """RMSprop (Hinton, 2012): W <- W - alpha * g / (sqrt(v) + eps), v a running mean of g**2.
 
     With momentum mu > 0 the scaled gradients feed a velocity first,
     b = mu * b + g / (sqrt(v) + eps), W <- W - alpha * b, as in torch.optim.RMSprop.
     alpha: a float > 0, one value per model, or a schedule; see `scale_by_rms`.
+    maximize: ascend the objective instead, as torch's ``maximize=True``
+    (see `maximizing`).
     """
     links = [scale_by_rms(decay, eps, centered=centered, owner="rmsprop")]
     momentum = check_fraction("momentum", "rmsprop", momentum)
     if np.any(np.asarray(momentum) != 0):
         links.append(scale_by_momentum(momentum, owner="rmsprop"))
     learning_rate = scale_by_learning_rate(alpha, owner="rmsprop")
-    return named_config(chain(*links, learning_rate), "rmsprop", learning_rate, links[0],
-                        momentum=momentum)
+    optimizer = named_config(chain(*links, learning_rate), "rmsprop", learning_rate, links[0],
+                             momentum=momentum)
+    return maximizing(optimizer, maximize, "rmsprop")
 
 
 LINKS.add("scale_by_rms", scale_by_rms)
