@@ -102,9 +102,9 @@ BAD_SETTINGS = [
     ("learning_rate", 0, "a float in the range (0, inf). Got 0"),
     ("activation", "swish", "one of 'leaky_relu', 'linear', 'relu', 'sigmoid', 'softmax', "
                             "'tanh'. Got 'swish'"),
-    ("optimizer", "newton", "one of 'adadelta', 'adagrad', 'adam', 'adamax', 'adamw', 'bfgs', "
-                            "'lbfgs', 'momentum', 'nadam', 'nesterov', 'radam', 'rmsprop', "
-                            "'sgd'. Got 'newton'"),
+    ("optimizer", "newton", "one of 'adadelta', 'adagrad', 'adam', 'adamax', 'adamw', 'asgd', "
+                            "'bfgs', 'lbfgs', 'momentum', 'nadam', 'nesterov', 'radam', "
+                            "'rmsprop', 'rprop', 'sgd'. Got 'newton'"),
     ("hidden_layer_sizes", (10, 0), "an int or a sequence of ints in the range [1, inf). "
                                     "Got (10, 0)"),
     ("hidden_layer_sizes", "10", "an int or a sequence of ints in the range [1, inf)"),
