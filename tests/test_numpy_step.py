@@ -59,6 +59,11 @@ def test_no_bias_leaky_slope_an_input_activation_and_sample_weights():
 
 
 def test_models_with_other_layers_use_the_layers_themselves():
+    from mlplab.layers import DropConnect
+
+    subclass = Sequential([DropConnect(4, 5, 0.5, seed=0), Activation("tanh"), Dense(5, 1)])
+    objective = Objective(subclass, get_loss("mse"), X, targets("mse", 1))
+    assert compile_gradients(objective) is None  # a Dense subclass computes its own way
     for layer in (Dropout(0.5, seed=0), BatchNorm(5)):
         net = Sequential([Dense(4, 5), layer, Dense(5, 1)], seed=0)
         objective = Objective(net, get_loss("mse"), X, targets("mse", 1))
