@@ -167,3 +167,21 @@ def test_onnx_export_is_a_plain_dense(tmp_path):
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     out = session.run(["output"], {"input": X})[0]
     np.testing.assert_allclose(out, net.predict(X), rtol=1e-12)
+
+
+def test_fit_drops_weights_while_training():
+    # The same start trained with and without DropConnect must part ways: fit really masks.
+    import mlplab
+    from mlplab.layers import Activation, Dense, DropConnect
+    from mlplab.model import Sequential
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(16, 3)), rng.normal(size=(16, 1))
+    dropped = Sequential([DropConnect(3, 4, 0.5, seed=1), Activation("tanh"), Dense(4, 1)],
+                         seed=0)
+    plain = Sequential([Dense(3, 4), Activation("tanh"), Dense(4, 1)], seed=0)
+    np.testing.assert_array_equal(dropped.params[0], plain.params[0])
+    for net in (dropped, plain):
+        mlplab.fit(net, X, y, optimizer=mlplab.sgd(0.1), epochs=3, seed=2)
+    assert not np.array_equal(dropped.params[0], plain.params[0])
+    np.testing.assert_array_equal(dropped.predict(X).shape, plain.predict(X).shape)
