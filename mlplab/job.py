@@ -53,6 +53,7 @@ class TrainSettings:
     validation_split: float | None = None
     seed: int = 0
     standardize: bool = True
+    dropconnect: float = 0.0
     save: str | None = None
     checkpoint: str | None = None
     resume: str | None = None
@@ -123,7 +124,7 @@ def _prepared(settings: TrainSettings) -> tuple[np.ndarray, np.ndarray, MLP, dic
     n_out = int(y.max()) + 1 if task == "classification" else (1 if y.ndim == 1 else y.shape[1])
     net = MLP([X.shape[1], *settings.layers, n_out], activation=settings.activation,
               output_activation="softmax" if task == "classification" else "linear",
-              seed=settings.seed)
+              seed=settings.seed, dropconnect=settings.dropconnect)
     metadata = {"task": task, "n_classes": n_out if task == "classification" else None,
                 "standardizer": scaler.get_config() if scaler is not None else None,
                 "target": settings.target, "data_seed": settings.seed}

@@ -32,7 +32,7 @@ from mlplab._checks import (
 from mlplab.activations import ACTIVATIONS, canonical_activation
 from mlplab.backend import NUMPY, Backend, backend_of, get_backend, to_numpy
 from mlplab.initializers import Initializer, get_initializer, initializer_name, rng_for
-from mlplab.layers import Activation, Dense, Layer, layer_from_config
+from mlplab.layers import Activation, Dense, DropConnect, Layer, layer_from_config
 from mlplab.params import ParamList
 from mlplab.streams import UNWRITABLE, written_seed
 
@@ -267,12 +267,14 @@ class MLP(Sequential):
 
     sizes: [n_inputs, hidden..., n_outputs], at least two entries.
     init: "auto" picks He uniform for ReLU-family hidden layers, else Glorot uniform.
+    dropconnect: a rate in [0, 1); above 0, every weight layer is a `DropConnect`
+    (Wan et al., 2013) that drops its weights with that probability while training.
     """
 
     def __init__(self, sizes: Sequence[int], *, activation: str = "relu",
                  output_activation: str = "linear", bias: bool = True,
                  init: str | Initializer = "auto", seed: Any = None,
-                 dtype: str = "float64", backend: Any = None) -> None:
+                 dtype: str = "float64", backend: Any = None, dropconnect: Any = 0.0) -> None:
         if isinstance(sizes, str | bytes) or not isinstance(sizes, Sequence) or len(sizes) < 2:
             raise invalid("sizes", "MLP", "a list of at least two layer sizes "
                           "[n_inputs, ..., n_outputs]", sizes)
@@ -283,21 +285,32 @@ class MLP(Sequential):
         self.activation, self.output_activation, self.bias = activation, output_activation, bias
         if init == "auto":  # the hidden activation's own preference (He for the ReLU family)
             init = ACTIVATIONS.fact(activation, "init")
+        try:  # DropConnect checks the rate; the message should name this parameter
+            dropping = bool(np.any(np.asarray(DropConnect(1, 1, dropconnect).rate) != 0))
+        except ValueError:
+            raise invalid("dropconnect", "MLP", "a rate in [0, 1): a float, or one per model",
+                          dropconnect) from None
+        self.dropconnect = dropconnect
         layers: list[Layer] = []
         for i, (n_in, n_out) in enumerate(zip(self.sizes, self.sizes[1:], strict=False)):
             last = i == len(self.sizes) - 2
-            layers += [Dense(n_in, n_out, bias=bias),
-                       Activation(output_activation if last else activation)]
+            weights = (DropConnect(n_in, n_out, dropconnect, bias=bias) if dropping
+                       else Dense(n_in, n_out, bias=bias))
+            layers += [weights, Activation(output_activation if last else activation)]
         super().__init__(layers, seed=seed, init=init, dtype=dtype, backend=backend)
 
     def get_config(self) -> dict[str, Any]:
-        return {"class": "MLP", "sizes": self.sizes, "activation": self.activation,
-                "output_activation": self.output_activation, "bias": self.bias,
-                **self._base_config()}
+        config = {"class": "MLP", "sizes": self.sizes, "activation": self.activation,
+                  "output_activation": self.output_activation, "bias": self.bias,
+                  **self._base_config()}
+        if np.any(np.asarray(self.dropconnect) != 0):  # configs without it stay as they were
+            config["dropconnect"] = np.asarray(self.dropconnect).tolist()
+        return config
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> MLP:
-        keys = ("sizes", "activation", "output_activation", "bias", "init", "dtype")
+        keys = ("sizes", "activation", "output_activation", "bias", "init", "dtype",
+                "dropconnect")
         return MLP(**{k: config[k] for k in keys if k in config}, seed=_config_seed(config))
 
 

@@ -16,6 +16,7 @@ optimizer                   solver                      a name from ``mlplab.opt
 learning_rate               learning_rate_init          the step size (mlplab's ``alpha``)
 (none: always constant)     learning_rate               sklearn's schedule name
 weight_decay                alpha                       L2 penalty, see below
+dropconnect                                             DropConnect rate of every weight layer
 batch_size                  batch_size                  the same ("auto" = min(200, n))
 max_iter                    max_iter                    epochs (solver iterations for lbfgs)
 tol, n_iter_no_change       tol, n_iter_no_change       stop after n_iter_no_change epochs
@@ -69,7 +70,8 @@ class _BaseMLP(BaseEstimator):
                  batch_size: int | str | None = "auto", max_iter: int = 200,
                  tol: float = 1e-4, n_iter_no_change: int = 10, early_stopping: bool = False,
                  validation_fraction: float = 0.1, weight_decay: float = 0.0,
-                 random_state: Any = None, dtype: str = "float64") -> None:
+                 dropconnect: float = 0.0, random_state: Any = None,
+                 dtype: str = "float64") -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.optimizer = optimizer
@@ -81,6 +83,7 @@ class _BaseMLP(BaseEstimator):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.weight_decay = weight_decay
+        self.dropconnect = dropconnect
         self.random_state = random_state
         self.dtype = dtype
 
@@ -98,6 +101,7 @@ class _BaseMLP(BaseEstimator):
         if not isinstance(self.early_stopping, bool | np.bool_):
             raise invalid("early_stopping", owner, "True or False", self.early_stopping)
         _check_float("validation_fraction", owner, self.validation_fraction, low=0.0, high=1.0)
+        _check_float("dropconnect", owner, self.dropconnect, low=0.0, low_open=False, high=1.0)
         _check_float("weight_decay", owner, self.weight_decay, low=0.0, low_open=False)
         return dtype_name(self.dtype, owner)
 
@@ -109,7 +113,7 @@ class _BaseMLP(BaseEstimator):
         init_rng, train_rng = _generators(self.random_state, owner)
         sizes = [X.shape[1], *_hidden_sizes(self.hidden_layer_sizes, owner), n_outputs]
         model = MLP(sizes, activation=self.activation, output_activation=output,
-                    seed=init_rng, dtype=X.dtype.name)
+                    seed=init_rng, dtype=X.dtype.name, dropconnect=float(self.dropconnect))
         X, targets, validation = self._hold_out(X, targets, train_rng, stratify)
         # No improvement by `tol` for n_iter_no_change epochs in a row stops training; the
         # validation loss is watched (its best weights restored) or else the training loss.

@@ -185,3 +185,31 @@ def test_fit_drops_weights_while_training():
         mlplab.fit(net, X, y, optimizer=mlplab.sgd(0.1), epochs=3, seed=2)
     assert not np.array_equal(dropped.params[0], plain.params[0])
     np.testing.assert_array_equal(dropped.predict(X).shape, plain.predict(X).shape)
+
+
+def test_mlp_the_estimators_and_the_command_line_take_a_dropconnect_rate(tmp_path, capsys):
+    import mlplab
+    from mlplab.cli import main
+    from mlplab.layers import DropConnect
+    from mlplab.model import model_from_config
+
+    net = mlplab.MLP([3, 4, 1], dropconnect=0.3, seed=0)
+    assert all(isinstance(layer, DropConnect) for layer in net.layers[::2])
+    again = model_from_config(net.get_config())
+    assert again.get_config() == net.get_config() and again.layers[0].rate == 0.3
+    assert "dropconnect" not in mlplab.MLP([3, 1]).get_config()  # old configs unchanged
+    with pytest.raises(ValueError, match=r"'dropconnect' parameter of MLP"):
+        mlplab.MLP([3, 1], dropconnect=1.0)
+    sklearn = pytest.importorskip("sklearn")  # noqa: F841
+    from mlplab.sklearn import MLPClassifier
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 3)), rng.integers(0, 2, 40)
+    clf = MLPClassifier(hidden_layer_sizes=(6,), dropconnect=0.25, max_iter=5,
+                        random_state=0).fit(X, y)
+    assert isinstance(clf.model_.layers[0], DropConnect)
+    with pytest.raises(ValueError, match=r"'dropconnect' parameter of MLPClassifier"):
+        MLPClassifier(dropconnect=1.5).fit(X, y)
+    assert main(["train", "iris", "--epochs", "2", "--dropconnect", "0.2",
+                 "--save", str(tmp_path / "m.npz")]) == 0
+    assert isinstance(mlplab.load(tmp_path / "m.npz").layers[0], DropConnect)

@@ -34,6 +34,8 @@ def add_train(commands: Any) -> None:
     train.add_argument("--epochs", type=positive_int, default=None, help="default 20")
     train.add_argument("--batch-size", type=positive_int, default=None, help="default 32")
     train.add_argument("--validation-split", type=float, default=None)
+    train.add_argument("--dropconnect", type=float, default=None,
+                       help="DropConnect rate of every weight layer, in [0, 1) (default 0)")
     train.add_argument("--seed", type=int, default=None)
     train.add_argument("--no-standardize", dest="standardize", action="store_false",
                        default=None, help="do not standardize the inputs")
@@ -46,7 +48,8 @@ def add_train(commands: Any) -> None:
 
 def _train(args: argparse.Namespace) -> str:
     keys = ("data", "target", "task", "layers", "activation", "optimizer", "learning_rate",
-            "epochs", "batch_size", "validation_split", "seed", "standardize", "save",
+            "epochs", "batch_size", "validation_split", "seed", "standardize", "dropconnect",
+            "save",
             "checkpoint", "resume")
     given = {key: getattr(args, key) for key in keys}
     if args.config:
