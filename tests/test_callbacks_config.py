@@ -24,7 +24,7 @@ from mlplab.callbacks import (
 from mlplab.callbacks.config import plain
 from mlplab.losses import get_loss
 from mlplab.metrics import mse
-from mlplab.optim import step_decay
+from mlplab.optim import reduce_lr_on_plateau, step_decay
 
 
 def examples():
@@ -40,6 +40,8 @@ def examples():
         "PrintError": PrintError(50, metric="mse", template="{iteration}: {error}",
                                  print_fn=None),
         "ProgressBar": ProgressBar(force=True, file=sys.stdout),
+        "ReducePlateau": CALLBACKS["ReducePlateau"](reduce_lr_on_plateau(0.1, patience=3),
+                                                    monitor="loss"),
         "TrainingDynamics": CALLBACKS["TrainingDynamics"](every=4),
         "Validation": Validation(X, y, get_loss("mae"), metrics=["mse", mse]),
         "WeightPath": WeightPath([(0, "W", 1, 2), (np.int64(2), (3, 0))], every=2),

@@ -195,3 +195,30 @@ def test_callbacks_without_state():
     assert stateful == ["DirectionChanges", "EarlyStopping"]
     assert all(overrides(CALLBACKS[name](), "get_state") for name in stateful)
     assert not overrides(PrintError(), "get_state")
+
+
+def test_reduce_plateau_lowers_the_rate_and_resumes_where_it_was(tmp_path):
+    from mlplab import MLP, fit, sgd
+    from mlplab.callbacks import Checkpoint, ReducePlateau
+    from mlplab.optim import reduce_lr_on_plateau
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(30, 3)), rng.normal(size=(30, 1))
+
+    def run(epochs, path=None, resume_from=None):
+        rate = reduce_lr_on_plateau(0.05, patience=1, factor=0.5)
+        callbacks = [ReducePlateau(rate, monitor="val_loss")]
+        callbacks += [Checkpoint(path)] if path else []
+        net = MLP([3, 8, 1], seed=0)
+        fit(net, X, y, optimizer=sgd(rate), epochs=epochs, batch_size=10, seed=1,
+            validation_split=0.3, callbacks=callbacks, resume_from=resume_from)
+        return net, rate
+
+    whole, rate = run(12)
+    assert rate(0) < 0.05  # the plateau lowered it
+    _, halfway = run(6, path=tmp_path / "c.npz")
+    assert halfway(0) < 0.05  # lowered before the checkpoint: the resume must bring it back
+    again, rate_again = run(12, resume_from=tmp_path / "c.npz")
+    assert rate_again(0) == rate(0)
+    for a, b in zip(whole.params, again.params, strict=True):
+        np.testing.assert_array_equal(a, b)

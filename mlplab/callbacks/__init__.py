@@ -17,6 +17,7 @@ from mlplab.callbacks.divergence import DivergenceError, DivergenceGuard
 from mlplab.callbacks.dynamics import TrainingDynamics
 from mlplab.callbacks.early_stopping import EarlyStopping
 from mlplab.callbacks.lr_scheduler import LearningRateScheduler
+from mlplab.callbacks.plateau import ReducePlateau
 from mlplab.callbacks.print_error import PrintError
 from mlplab.callbacks.progress import ProgressBar
 from mlplab.callbacks.validation import Validation
@@ -32,6 +33,7 @@ for _cls, _alias in [
     (LearningRateScheduler, "learning_rate_scheduler"),
     (PrintError, "print_error"),
     (ProgressBar, "progress_bar"),
+    (ReducePlateau, "reduce_plateau"),
     (TrainingDynamics, "training_dynamics"),
     (Validation, "validation"),
     (WeightPath, "weight_path"),
@@ -61,6 +63,7 @@ __all__ = [
     "LearningRateScheduler",
     "PrintError",
     "ProgressBar",
+    "ReducePlateau",
     "Resumable",
     "TrainingDynamics",
     "Validation",
