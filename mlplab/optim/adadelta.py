@@ -6,11 +6,10 @@ from typing import Any, NamedTuple
 
 from mlplab.optim._hyperparameters import check_fraction, check_positive
 from mlplab.optim._lift import per_array
-from mlplab.optim.base import GradientTransformation, chain
-from mlplab.optim.config import config_of, named_config
-from mlplab.optim.maximize import maximizing
+from mlplab.optim.base import GradientTransformation
+from mlplab.optim.config import config_of
 from mlplab.optim.registry import LINKS, register_optimizer
-from mlplab.optim.schedules import scale_by_learning_rate
+from mlplab.optim.schedules import with_learning_rate
 
 
 class AdadeltaState(NamedTuple):
@@ -61,9 +60,7 @@ def adadelta(alpha: Any = 1.0, *, rho: Any = 0.9, eps: Any = 1e-6, maximize: boo
     (see `maximizing`).
     """
     scaling = scale_by_adadelta(rho, eps, owner="adadelta")
-    learning_rate = scale_by_learning_rate(alpha, owner="adadelta")
-    optimizer = named_config(chain(scaling, learning_rate), "adadelta", learning_rate, scaling)
-    return maximizing(optimizer, maximize, "adadelta")
+    return with_learning_rate("adadelta", scaling, alpha, maximize=maximize)
 
 
 LINKS.add("scale_by_adadelta", scale_by_adadelta)

@@ -6,11 +6,10 @@ from typing import Any, NamedTuple
 
 from mlplab.optim._hyperparameters import check_nonnegative, check_positive
 from mlplab.optim._lift import per_array
-from mlplab.optim.base import GradientTransformation, chain
-from mlplab.optim.config import config_of, named_config
-from mlplab.optim.maximize import maximizing
+from mlplab.optim.base import GradientTransformation
+from mlplab.optim.config import config_of
 from mlplab.optim.registry import LINKS, register_optimizer
-from mlplab.optim.schedules import scale_by_learning_rate
+from mlplab.optim.schedules import with_learning_rate
 
 
 class AdagradState(NamedTuple):
@@ -62,9 +61,7 @@ def adagrad(alpha: Any = 0.01, *, eps: Any = 1e-10, initial_accumulator: Any = 0
     (see `maximizing`).
     """
     scaling = scale_by_adagrad(eps, initial_accumulator, owner="adagrad")
-    learning_rate = scale_by_learning_rate(alpha, owner="adagrad")
-    optimizer = named_config(chain(scaling, learning_rate), "adagrad", learning_rate, scaling)
-    return maximizing(optimizer, maximize, "adagrad")
+    return with_learning_rate("adagrad", scaling, alpha, maximize=maximize)
 
 
 LINKS.add("scale_by_adagrad", scale_by_adagrad)

@@ -12,7 +12,7 @@ from mlplab.optim.config import config_of, named_config
 from mlplab.optim.maximize import maximizing
 from mlplab.optim.penalties import add_decayed_weights
 from mlplab.optim.registry import LINKS, register_optimizer
-from mlplab.optim.schedules import scale_by_learning_rate
+from mlplab.optim.schedules import scale_by_learning_rate, with_learning_rate
 
 
 class AdamState(NamedTuple):
@@ -109,9 +109,7 @@ def adam(alpha: Any = 0.001, *, beta1: Any = 0.9, beta2: Any = 0.999, eps: Any =
     (see `maximizing`).
     """
     moments = scale_by_adam(beta1, beta2, eps, amsgrad=amsgrad, owner="adam")
-    learning_rate = scale_by_learning_rate(alpha, owner="adam")
-    optimizer = named_config(chain(moments, learning_rate), "adam", learning_rate, moments)
-    return maximizing(optimizer, maximize, "adam")
+    return with_learning_rate("adam", moments, alpha, maximize=maximize)
 
 
 def adamw(alpha: Any = 0.001, *, beta1: Any = 0.9, beta2: Any = 0.999, eps: Any = 1e-8,

@@ -6,11 +6,10 @@ from typing import Any, NamedTuple
 
 from mlplab.optim._hyperparameters import check_fraction, check_positive
 from mlplab.optim._lift import per_array, per_member
-from mlplab.optim.base import GradientTransformation, chain
-from mlplab.optim.config import config_of, named_config
-from mlplab.optim.maximize import maximizing
+from mlplab.optim.base import GradientTransformation
+from mlplab.optim.config import config_of
 from mlplab.optim.registry import LINKS, register_optimizer
-from mlplab.optim.schedules import scale_by_learning_rate
+from mlplab.optim.schedules import with_learning_rate
 
 
 class AdamaxState(NamedTuple):
@@ -76,9 +75,7 @@ def adamax(alpha: Any = 0.002, *, beta1: Any = 0.9, beta2: Any = 0.999,
     (see `maximizing`).
     """
     moments = scale_by_adamax(beta1, beta2, eps, owner="adamax")
-    learning_rate = scale_by_learning_rate(alpha, owner="adamax")
-    optimizer = named_config(chain(moments, learning_rate), "adamax", learning_rate, moments)
-    return maximizing(optimizer, maximize, "adamax")
+    return with_learning_rate("adamax", moments, alpha, maximize=maximize)
 
 
 LINKS.add("scale_by_adamax", scale_by_adamax)

@@ -7,11 +7,10 @@ from typing import Any, NamedTuple
 
 from mlplab.optim._hyperparameters import check_fraction, check_positive
 from mlplab.optim._lift import per_array, per_member
-from mlplab.optim.base import GradientTransformation, chain
-from mlplab.optim.config import config_of, named_config
-from mlplab.optim.maximize import maximizing
+from mlplab.optim.base import GradientTransformation
+from mlplab.optim.config import config_of
 from mlplab.optim.registry import LINKS, register_optimizer
-from mlplab.optim.schedules import scale_by_learning_rate
+from mlplab.optim.schedules import with_learning_rate
 
 
 class RAdamState(NamedTuple):
@@ -113,9 +112,7 @@ def radam(alpha: Any = 0.001, *, beta1: Any = 0.9, beta2: Any = 0.999,
     (see `maximizing`).
     """
     moments = scale_by_radam(beta1, beta2, eps, owner="radam")
-    learning_rate = scale_by_learning_rate(alpha, owner="radam")
-    optimizer = named_config(chain(moments, learning_rate), "radam", learning_rate, moments)
-    return maximizing(optimizer, maximize, "radam")
+    return with_learning_rate("radam", moments, alpha, maximize=maximize)
 
 
 LINKS.add("scale_by_radam", scale_by_radam)

@@ -25,8 +25,9 @@ from typing import Any, NamedTuple
 from mlplab._checks import check_int, check_number, invalid
 from mlplab.optim._hyperparameters import check_nonnegative, check_positive
 from mlplab.optim._lift import per_array, per_member, scale_rule
-from mlplab.optim.base import EmptyState, GradientTransformation
-from mlplab.optim.config import checked_config, config_of
+from mlplab.optim.base import EmptyState, GradientTransformation, chain
+from mlplab.optim.config import checked_config, config_of, named_config
+from mlplab.optim.maximize import maximizing
 from mlplab.optim.registry import LINKS, SCHEDULES
 
 Schedule = Callable[[int], Any]
@@ -229,6 +230,18 @@ def scale_by_learning_rate(alpha: Any, *, owner: str = "scale_by_learning_rate"
         transform = per_array(scale_rule, EmptyState, owner=owner,
                               hyperparameters={"alpha": -alpha})
     return transform._replace(config=config_of("scale_by_learning_rate", alpha=alpha))
+
+
+def with_learning_rate(name: str, scaling: GradientTransformation, alpha: Any, *,
+                       maximize: bool = False) -> GradientTransformation:
+    """The optimizer `name`: `scaling` then ``-alpha``, its config `name`'s, ascending if asked.
+
+    What adam, nadam, radam, adamax, adagrad and adadelta share: their own
+    scaling link, the learning rate last, and torch's ``maximize`` in front.
+    """
+    learning_rate = scale_by_learning_rate(alpha, owner=name)
+    optimizer = named_config(chain(scaling, learning_rate), name, learning_rate, scaling)
+    return maximizing(optimizer, maximize, name)
 
 
 LINKS.add("scale_by_schedule", scale_by_schedule)
