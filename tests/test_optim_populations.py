@@ -239,22 +239,45 @@ MEMBER_CASES = {
 def test_asgd_average_of_a_member_equals_its_separate_run_bit_for_bit():
     values, build = MEMBER_CASES["asgd"]
     shapes = [(K, 4, 5), (K, 5)]
-    population = ParamList(random_steps(shapes, 1, seed=1, dtype=np.float64)[0], population=(K,))
-    singles = [ParamList([p[k].copy() for p in population]) for k in range(K)]
-    optimizer, optimizers = build(values), [build(member(values, k)) for k in range(K)]
-    state, states = optimizer.init(population), [o.init(p) for o, p in zip(optimizers, singles,
-                                                                            strict=True)]
-    for step_grads in random_steps(shapes, 12, seed=2, dtype=np.float64):
-        updates, state = optimizer.update(step_grads, state, population)
-        apply_updates(population, updates)
-        for k in range(K):
-            own, states[k] = optimizers[k].update([g[k] for g in step_grads], states[k],
-                                                  singles[k])
-            apply_updates(singles[k], own)
+    start = random_steps(shapes, 1, seed=1, dtype=np.float64)[0]
+    runs = SideBySide(values, build, start, random_steps(shapes, 12, seed=2, dtype=np.float64))
+    for _ in runs:
+        pass
+    state, states = runs.state, runs.states
     averages = state.states[-1].ax  # weight decay chains l2_penalty in front
     for k in range(K):
         single = states[k].states[-1].ax if hasattr(states[k], "states") else states[k].ax
         assert all(np.array_equal(a[k], b) for a, b in zip(averages, single, strict=True))
+
+
+class SideBySide:
+    """Step a population and each member's separate run on the same gradients.
+
+    Iterating yields, per step, the population's updates and each member's
+    own; afterwards ``population``, ``singles``, ``state`` and ``states`` hold
+    where both runs ended.
+    """
+
+    def __init__(self, values, build, start, grads):
+        self.values, self.build, self.start, self.grads = values, build, start, grads
+
+    def __iter__(self):
+        self.population = ParamList([p.copy() for p in self.start], population=(K,))
+        optimizer = self.build(self.values)
+        self.state = optimizer.init(self.population)
+        self.singles = [ParamList([p[k].copy() for p in self.start]) for k in range(K)]
+        optimizers = [self.build(member(self.values, k)) for k in range(K)]
+        self.states = [o.init(p) for o, p in zip(optimizers, self.singles, strict=True)]
+        for step_grads in self.grads:
+            updates, self.state = optimizer.update(step_grads, self.state, self.population)
+            apply_updates(self.population, updates)
+            owns = []
+            for k in range(K):
+                own, self.states[k] = optimizers[k].update([g[k] for g in step_grads],
+                                                           self.states[k], self.singles[k])
+                apply_updates(self.singles[k], own)
+                owns.append(own)
+            yield updates, owns
 
 
 def random_steps(shapes, steps, seed, dtype):
@@ -270,22 +293,13 @@ def test_member_equals_its_separate_run_bit_for_bit(name, dtype):
     shapes = [(K, 4, 5), (K, 5), (K, 5, 1), (K, 1)]
     start = [p.astype(dtype) for p in random_steps(shapes, 1, seed=1, dtype=np.float64)[0]]
     grads = random_steps(shapes, 20, seed=2, dtype=dtype)
-    population = ParamList([p.copy() for p in start], population=(K,))
-    optimizer = build(values)
-    state = optimizer.init(population)
-    singles = [ParamList([p[k].copy() for p in start]) for k in range(K)]
-    optimizers = [build(member(values, k)) for k in range(K)]
-    states = [opt.init(params) for opt, params in zip(optimizers, singles, strict=True)]
-    for step_grads in grads:
-        updates, state = optimizer.update(step_grads, state, population)
-        apply_updates(population, updates)
-        for k in range(K):
-            own, states[k] = optimizers[k].update([g[k] for g in step_grads], states[k],
-                                                  singles[k])
-            apply_updates(singles[k], own)
+    runs = SideBySide(values, build, start, grads)
+    for updates, owns in runs:
+        for k, own in enumerate(owns):
             for u_pop, u in zip(updates, own, strict=True):
                 assert u_pop.dtype == u.dtype == dtype
                 assert np.array_equal(u_pop[k], u), f"member {k} of {name} differs"
+    population, singles = runs.population, runs.singles
     for k in range(K):
         for p_pop, p in zip(population, singles[k], strict=True):
             assert np.array_equal(p_pop[k], p)
