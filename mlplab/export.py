@@ -12,6 +12,19 @@ over the batch axis, as its predict does);
 Dropout is the identity. The graph takes ``input: (batch, n_inputs)`` and
 returns ``output: (batch, n_outputs)`` in the model's dtype.
 
+With `preprocessing` (a `mlplab.preprocessing.TablePreprocessor` config, as
+`mlplab train` saves it), the graph starts from the raw columns instead:
+``input: (batch, n_number_columns)`` holds the number columns the model reads,
+in the file's order (NaN for a missing value), and each text column is one more
+input of its own name, ``(batch, 1)`` strings. Numbers are filled where
+missing and standardized, ``Where(IsNaN(x), fill, x)``, ``Sub`` the mean,
+``Div`` by the scale; a text column becomes its one-hot block through
+ai.onnx.ml's ``LabelEncoder`` (category -> index; a missing marker such as ""
+-> the fill's index; anything unseen -> -1, all zeros) and ``Equal`` with
+0..K-1. A classifier returns ``output`` (the class probabilities) and
+``label`` (``Gather`` of the class labels at the ``ArgMax``); a regression
+returns ``output`` in the target's units (``Mul`` by the scale, ``Add`` the mean).
+
 Needs the `onnx` extra (``pip install "mlplab[onnx]"``).
 """
 
@@ -26,46 +39,79 @@ import numpy as np
 from mlplab._checks import invalid
 from mlplab.activations import ACTIVATIONS
 from mlplab.backend import to_numpy
+from mlplab.data.table import MISSING
 from mlplab.io.atomic import write_atomically
 from mlplab.layers import Activation, BatchNorm, Dense, Dropout
 from mlplab.model import Sequential
 
 OPSET = 17
+ML_OPSET = 2  # ai.onnx.ml, for LabelEncoder (text columns)
 IR_VERSION = 8  # the ONNX file version that opset 17 needs; newer onnx writes newer by default,
 # which older runtimes refuse
 
 
-def to_onnx(model: Any) -> Any:
-    """The model as an ``onnx.ModelProto`` (checked with onnx's checker)."""
+def to_onnx(model: Any, *, preprocessing: dict[str, Any] | None = None) -> Any:
+    """The model as an ``onnx.ModelProto`` (checked with onnx's checker).
+
+    preprocessing: the config of the `TablePreprocessor` the model was trained
+    behind; the graph then takes the raw columns (module doc).
+    """
     _check_model(model, "to_onnx")
     onnx, helper = _onnx()
     if model.population:
         raise invalid("model", "to_onnx", "a single model (export one member of a population "
                       "at a time)", f"a population of {model.population[0]}", raw=True)
     graph = _Graph(helper, np.dtype(model.dtype))
-    name = "input"
+    elem = helper.np_dtype_to_tensor_dtype(np.dtype(model.dtype))
+    if preprocessing is None:
+        name = "input"
+        inputs = [helper.make_tensor_value_info("input", elem, ["batch", model.n_inputs])]
+    else:
+        name, inputs = graph.add_preprocessing(preprocessing)
     for i, layer in enumerate(model.layers):
         name = graph.add_layer(i, layer, name)
-    graph.nodes.append(helper.make_node("Identity", [name], ["output"]))
-    elem = helper.np_dtype_to_tensor_dtype(np.dtype(model.dtype))
-    proto = helper.make_model(
-        helper.make_graph(graph.nodes, "mlplab", [
-            helper.make_tensor_value_info("input", elem, ["batch", model.n_inputs])],
-            [helper.make_tensor_value_info("output", elem, ["batch", model.n_outputs])],
-            graph.initializers),
-        opset_imports=[helper.make_opsetid("", OPSET)], producer_name="mlplab",
-        ir_version=IR_VERSION)
+    outputs = graph.add_outputs(name, preprocessing, model.n_outputs)
+    opsets = [helper.make_opsetid("", OPSET)]
+    if preprocessing is not None and preprocessing["texts"]:
+        opsets.append(helper.make_opsetid("ai.onnx.ml", ML_OPSET))
+    proto = helper.make_model(helper.make_graph(graph.nodes, "mlplab", inputs, outputs,
+                                                graph.initializers),
+                              opset_imports=opsets, producer_name="mlplab",
+                              ir_version=IR_VERSION)
     onnx.checker.check_model(proto)
     return proto
 
 
-def export_onnx(model: Any, path: str | os.PathLike) -> Path:
-    """Write `model` as an ONNX file at `path`, atomically."""
+def export_onnx(model: Any, path: str | os.PathLike, *,
+                preprocessing: dict[str, Any] | None = None) -> Path:
+    """Write `model` (behind its `preprocessing`, if given) as an ONNX file at `path`."""
     _check_model(model, "export_onnx")
     path = Path(path)
-    data = to_onnx(model).SerializeToString()
+    data = to_onnx(model, preprocessing=preprocessing).SerializeToString()
     write_atomically(path, lambda file: file.write(data))
     return path
+
+
+def onnx_interface(model: Any, preprocessing: dict[str, Any] | None) -> list[str]:
+    """What the exported graph takes and gives, in lines for a person."""
+    if preprocessing is None:
+        return [f"  input: (batch, {model.n_inputs}) numbers, scaled as the model expects "
+                "(no preprocessing is stored with this model)",
+                f"  output: (batch, {model.n_outputs})"]
+    numbers, texts = preprocessing["numbers"], preprocessing["texts"]
+    lines = []
+    if numbers:
+        lines.append(f"  input: (batch, {len(numbers)}) numbers, NaN for missing, the "
+                     f"columns {', '.join(repr(c['name']) for c in numbers)}")
+    lines += [f"  {c['name']!r}: (batch, 1) text, one-hot encoded in the graph "
+              f"({len(c['categories'])} categories; unseen ones give zeros)" for c in texts]
+    if preprocessing["task"] == "classification":
+        classes = ", ".join(map(str, preprocessing["classes"]))
+        lines.append(f"  output: (batch, {len(preprocessing['classes'])}) class probabilities "
+                     f"({classes}); label: (batch,) the predicted class")
+    else:
+        lines.append(f"  output: (batch, 1) predicted {preprocessing['target']!r} in its units")
+    return lines
 
 
 def _check_model(model: Any, owner: str) -> None:
@@ -96,6 +142,77 @@ class _Graph:
     def node(self, op: str, inputs: list[str], output: str, **attributes: Any) -> str:
         self.nodes.append(self.helper.make_node(op, inputs, [output], **attributes))
         return output
+
+    def typed(self, name: str, value: Any, elem: int) -> str:
+        """A constant of ONNX element type `elem` (strings, int64, ...)."""
+        array = np.asarray(value)
+        values = ([v.encode("utf-8") for v in array.ravel().tolist()]
+                  if elem == self.helper.np_dtype_to_tensor_dtype(np.dtype(object))
+                  else array.ravel().tolist())
+        self.initializers.append(self.helper.make_tensor(name, elem, array.shape, values))
+        return name
+
+    def add_preprocessing(self, config: dict[str, Any]) -> tuple[str, list[Any]]:
+        """The raw columns' inputs and the nodes up to the network's input (module doc)."""
+        helper, elem = self.helper, self.helper.np_dtype_to_tensor_dtype(self.dtype)
+        inputs, blocks = [], []
+        numbers = config["numbers"]
+        if numbers:
+            inputs.append(helper.make_tensor_value_info("input", elem, ["batch", len(numbers)]))
+            nan = self.node("IsNaN", ["input"], "missing")
+            fill = self.constant("fill", [c["fill"] for c in numbers])
+            filled = self.node("Where", [nan, fill, "input"], "filled")
+            centred = self.node("Sub", [filled, self.constant("mean", [c["mean"] for c in
+                                                                        numbers])], "centred")
+            blocks.append(self.node("Div", [centred, self.constant(
+                "scale", [c["scale"] for c in numbers])], "scaled"))
+        for j, column in enumerate(config["texts"]):
+            inputs.append(helper.make_tensor_value_info(column["name"], self.helper.
+                                                        np_dtype_to_tensor_dtype(
+                                                            np.dtype(object)), ["batch", 1]))
+            blocks.append(self._one_hot(j, column, config["impute"]))
+        if len(blocks) == 1:
+            return blocks[0], inputs
+        return self.node("Concat", blocks, "features", axis=1), inputs
+
+    def _one_hot(self, j: int, column: dict[str, Any], impute: str) -> str:
+        """A text column's one-hot block: LabelEncoder to an index, Equal with 0..K-1."""
+        categories = list(column["categories"])
+        markers = sorted({v for m in MISSING for v in (m, m.upper(), m.title())}
+                         - set(categories))
+        fill = categories.index(column["fill"]) if impute != "none" else -1
+        index = self.node("LabelEncoder", [column["name"]], f"text_index{j}",
+                          domain="ai.onnx.ml", keys_strings=categories + markers,
+                          values_int64s=list(range(len(categories))) + [fill] * len(markers),
+                          default_int64=-1)
+        levels = self.typed(f"text_levels{j}", np.arange(len(categories), dtype=np.int64),
+                            self.helper.np_dtype_to_tensor_dtype(np.dtype(np.int64)))
+        equal = self.node("Equal", [index, levels], f"text_equal{j}")
+        return self.node("Cast", [equal], f"text_one_hot{j}",
+                         to=self.helper.np_dtype_to_tensor_dtype(self.dtype))
+
+    def add_outputs(self, x: str, config: dict[str, Any] | None, n_outputs: int) -> list[Any]:
+        """The graph's outputs: the network's; with preprocessing, labels or target units."""
+        helper, elem = self.helper, self.helper.np_dtype_to_tensor_dtype(self.dtype)
+        if config is not None and config["task"] == "regression":
+            scaled = self.node("Mul", [x, self.constant("target_scale", config["target_scale"])],
+                               "target_scaled")
+            x = self.node("Add", [scaled, self.constant("target_mean", config["target_mean"])],
+                          "target_value")
+        self.nodes.append(helper.make_node("Identity", [x], ["output"]))
+        outputs = [helper.make_tensor_value_info("output", elem, ["batch", n_outputs])]
+        if config is not None and config["task"] == "classification":
+            classes = np.asarray(config["classes"], dtype=object)
+            kind = (np.dtype(object) if any(isinstance(c, str) for c in config["classes"])
+                    else np.dtype(np.int64) if all(isinstance(c, int) for c in config["classes"])
+                    else np.dtype(np.float64))
+            label_elem = helper.np_dtype_to_tensor_dtype(kind)
+            labels = classes if kind == np.dtype(object) else classes.astype(kind)
+            table = self.typed("classes", labels, label_elem)
+            best = self.node("ArgMax", ["output"], "best_class", axis=1, keepdims=0)
+            self.nodes.append(helper.make_node("Gather", [table, best], ["label"]))
+            outputs.append(helper.make_tensor_value_info("label", label_elem, ["batch"]))
+        return outputs
 
     def add_layer(self, i: int, layer: Any, x: str) -> str:
         if isinstance(layer, Dense):
