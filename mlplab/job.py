@@ -42,8 +42,9 @@ from mlplab.train import fit
 
 SUFFIXES = (".csv", ".tsv", ".tab", ".txt", ".npy", ".npz", ".parquet", ".pq")
 # The defaults, the same for every data set (bench/real_data.py measures them):
-VALIDATION_SPLIT = 0.1  # held out of the training rows to watch for early stopping
+VALIDATION_SPLIT = 0.2  # held out of the training rows to watch for early stopping
 BATCH_SIZE, MIN_BATCH, MIN_STEPS = 32, 8, 10  # see _batch_size
+MIN_DELTA = 1e-4  # the least fall of the validation loss that counts as improving
 
 
 @dataclass
@@ -57,7 +58,7 @@ class TrainSettings:
     delimiter: str | None = None
     impute: str = "median"
     test_split: float | None = None
-    layers: list[int] = field(default_factory=lambda: [64])
+    layers: list[int] = field(default_factory=lambda: [256])
     activation: str = "relu"
     optimizer: str = "adam"
     learning_rate: float = 1e-3
@@ -272,7 +273,8 @@ def train_job(settings: TrainSettings) -> tuple[Any, History, dict[str, Any]]:
 def _early_stopping(settings: TrainSettings) -> EarlyStopping | None:
     if not settings.early_stopping:
         return None
-    return EarlyStopping("val_loss", patience=settings.patience, restore_best_weights=True)
+    return EarlyStopping("val_loss", patience=settings.patience, min_delta=MIN_DELTA,
+                         restore_best_weights=True)
 
 
 def _validation_split(settings: TrainSettings) -> float | None:

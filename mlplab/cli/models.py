@@ -47,7 +47,7 @@ def add_train(commands: Any) -> None:
                        help="default auto: classes for text labels and few distinct whole "
                        "numbers, else a regression")
     train.add_argument("--layers", type=number_list(int), default=None,
-                       help="hidden layer sizes, comma-separated (default 64)")
+                       help="hidden layer sizes, comma-separated (default 256)")
     train.add_argument("--activation", default=None,
                        help=f"hidden activation (default relu): {listed(ACTIVATIONS)}")
     train.add_argument("--optimizer", default=None,
