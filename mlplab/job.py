@@ -13,6 +13,7 @@ ONNX export apply to new tables by column name.
 from __future__ import annotations
 
 import inspect
+import math
 import tomllib
 import types
 import typing
@@ -251,7 +252,7 @@ def train_job(settings: TrainSettings) -> tuple[Any, History, dict[str, Any]]:
     checkpoint = settings.checkpoint or (f"{settings.save}.ckpt.npz" if settings.save else None)
     stopper = _early_stopping(settings)
     callbacks = [c for c in (stopper, Checkpoint(checkpoint) if checkpoint else None) if c]
-    batch_size = _batch_size(settings.batch_size, len(prepared.X))
+    batch_size = _batch_size(settings.batch_size, _fit_rows(settings, len(prepared.X)))
     history = fit(net, prepared.X, prepared.y, loss=_loss(task), epochs=settings.epochs,
                   optimizer=_optimizer(settings.optimizer, settings.learning_rate),
                   batch_size=batch_size, seed=settings.seed,
@@ -282,6 +283,12 @@ def _validation_split(settings: TrainSettings) -> float | None:
     if settings.validation_split is None and settings.early_stopping:
         return VALIDATION_SPLIT
     return settings.validation_split
+
+
+def _fit_rows(settings: TrainSettings, n_rows: int) -> int:
+    """The rows gradient steps see: the training rows less the validation rows."""
+    split = _validation_split(settings)
+    return n_rows - math.ceil(split * n_rows - 1e-9) if isinstance(split, float) else n_rows
 
 
 def _batch_size(batch_size: int | None, n_rows: int) -> int:
@@ -415,7 +422,7 @@ def _legacy_predictions(model: Any, metadata: dict[str, Any], data: str,
     """A model file without preprocessing (saved by `mlplab.save`, or by an older mlplab):
     its inputs are the columns of the data but the target, scaled as its file says."""
     X = _legacy_inputs(data, target if target is not None else metadata.get("target"),
-                       metadata)
+                       metadata, model.n_inputs)
     outputs = np.asarray(model.predict(X))
     if metadata.get("task") == "classification":
         return Predictions(outputs.argmax(axis=-1), outputs, list(range(outputs.shape[-1])),
@@ -442,9 +449,17 @@ def _legacy_evaluation(model: Any, metadata: dict[str, Any], data: str,
             "source": Path(data).name, "target": target, "notes": []}
 
 
-def _legacy_inputs(source: str, target: Any, metadata: dict[str, Any]) -> np.ndarray:
-    X, _ = load(source, **_load_options(source, target, metadata.get("data_seed")))
-    return _legacy_scaled(np.asarray(X, dtype=float), metadata)
+def _legacy_inputs(source: str, target: Any, metadata: dict[str, Any],
+                   n_inputs: int) -> np.ndarray:
+    """Every column of a file but the target; without a known target, every column, or all
+    but the last where there is one column too many (the old default target)."""
+    options = _load_options(source, target, metadata.get("data_seed"))
+    if Path(source).suffix.lower() in (".csv", ".tsv") and target is None:
+        options["target"] = None
+    X = np.asarray(load(source, **options)[0], dtype=float)
+    if target is None and X.ndim == 2 and X.shape[1] == n_inputs + 1:
+        X = X[:, :-1]
+    return _legacy_scaled(X, metadata)
 
 
 def _load_options(source: str, target: Any, seed: Any) -> dict[str, Any]:

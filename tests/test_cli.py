@@ -35,11 +35,13 @@ def test_train_save_evaluate_predict_on_a_built_in_set(capsys, tmp_path):
     assert code == 0 and "classification" in out and model.exists()
     assert read_metadata(model)["n_classes"] == 3
     code, out, _ = run(capsys, "evaluate", str(model), "iris")
-    assert code == 0 and float(out.split("accuracy")[1]) > 0.9
+    assert code == 0 and out.startswith("scored 150 rows of iris (target 'target'): accuracy ")
+    assert float(out.split("accuracy ")[1].split(",")[0]) > 0.9
     code, out, _ = run(capsys, "predict", str(model), "iris", "--output",
                        str(tmp_path / "p.csv"))
     assert code == 0
-    predictions = np.loadtxt(tmp_path / "p.csv")
+    assert (tmp_path / "p.csv").read_text().startswith("target\n")
+    predictions = np.loadtxt(tmp_path / "p.csv", skiprows=1)
     assert predictions.shape == (150,) and set(predictions) <= {0.0, 1.0, 2.0}
     assert np.mean(predictions == load_data("iris").y) > 0.9
 
@@ -47,17 +49,17 @@ def test_train_save_evaluate_predict_on_a_built_in_set(capsys, tmp_path):
 def test_train_from_a_toml_config_on_a_csv_file(capsys, tmp_path, regression_csv):
     config = tmp_path / "run.toml"
     config.write_text(f'data = "{regression_csv}"\ntarget = "value"\nlayers = [8]\n'
-                      'epochs = 200\nlearning_rate = 0.01\noptimizer = "adam"\n')
+                      'epochs = 200\nlearning_rate = 0.01\noptimizer = "adam"\n'
+                      'early_stopping = false\n')
     model = tmp_path / "reg.npz"
     code, out, err = run(capsys, "train", "--config", str(config), "--save", str(model),
                          "--epochs", "150")  # flags win over the file
     assert code == 0, err
-    assert "regression" in out and "150 epochs" in out
+    assert "task: regression" in out and "trained for 150 epochs" in out
     net = load(model)
     assert net.n_inputs == 3 and net.n_outputs == 1
-    code, out, _ = run(capsys, "evaluate", str(model), str(regression_csv),
-                       "--target", "value")
-    assert code == 0 and float(out.split("mae")[1]) < 0.5
+    code, out, _ = run(capsys, "evaluate", str(model), str(regression_csv))
+    assert code == 0 and float(out.split("MAE ")[1].split(",")[0]) < 0.5
 
 
 def test_resume_continues_from_the_checkpoint(capsys, tmp_path):
@@ -88,7 +90,7 @@ def test_ctrl_c_during_train_says_where_the_checkpoint_is(capsys, monkeypatch, t
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
-        (["train", "nothing"], "'name_or_path'"),
+        (["train", "nothing"], "'data' parameter of mlplab train must be one of 'tutorial'"),
         (["train", "moons", "--optimizer", "adamx"], "'optimizer'"),
         (["train", "moons", "--activation", "swish"], "'activation'"),
         (["train", "moons", "--learning-rate=-1"], "'alpha'"),

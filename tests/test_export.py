@@ -78,3 +78,27 @@ def test_cli_export(tmp_path, capsys):
     np.testing.assert_allclose(run_onnx(tmp_path / "m.onnx", X), net.predict(X), rtol=1e-5,
                                atol=1e-7)
     assert "m.onnx" in capsys.readouterr().out
+
+
+def test_cli_export_carries_the_preprocessing_of_a_trained_model(tmp_path, capsys):
+    """The graph takes the raw columns: missing values filled, inputs and target scaled as
+    `mlplab train` did, so onnxruntime gives what `mlplab predict` gives."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(loc=[100.0, -3.0, 0.01], scale=[20.0, 1.0, 0.002], size=(120, 3))
+    y = 500 + 3 * X[:, 0] - 40 * X[:, 1] + rng.normal(0, 5, 120)
+    lines = ["w,x,z,price", *(",".join("" if (i + j) % 29 == 0 else f"{v:.6g}"
+                                       for j, v in enumerate(x)) + f",{t:.3f}"
+                              for i, (x, t) in enumerate(zip(X, y, strict=True)))]
+    (tmp_path / "prices.csv").write_text("\n".join(lines) + "\n")
+    model, onnx_file = tmp_path / "p.npz", tmp_path / "p.onnx"
+    assert main(["train", str(tmp_path / "prices.csv"), "--target", "price", "--save",
+                 str(model)]) == 0
+    assert main(["export", str(model), str(onnx_file)]) == 0
+    assert "output: (batch, 1) predicted 'price' in its units" in capsys.readouterr().out
+    assert main(["predict", str(model), str(tmp_path / "prices.csv")]) == 0
+    predicted = np.array([float(v) for v in capsys.readouterr().out.split()[1:]])
+    raw = np.array([[float(v) if v else np.nan for v in line.split(",")[:3]]
+                    for line in lines[1:]])
+    assert np.isnan(raw).any()
+    np.testing.assert_allclose(run_onnx(onnx_file, raw)[:, 0], predicted, rtol=1e-5)
+    assert np.mean(np.abs(predicted - y)) < 0.3 * np.mean(np.abs(y - y.mean()))
