@@ -39,7 +39,7 @@ def add_train(commands: Any) -> None:
     train.add_argument("--seed", type=int, default=None)
     train.add_argument("--no-standardize", dest="standardize", action="store_false",
                        default=None, help="do not standardize the inputs")
-    train.add_argument("--save", help="write the trained model here (.npz)")
+    train.add_argument("--save", help="write the trained model here (.npz, or .safetensors)")
     train.add_argument("--checkpoint", help="checkpoint file (default: SAVE.ckpt.npz)")
     train.add_argument("--resume", help="continue from this checkpoint")
     train.add_argument("--plot", help="write the loss curves here (.png)")

@@ -51,6 +51,13 @@ class ModelFileError(ValueError):
 
 def write_archive(path: Path, header: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
     """An NPZ of `arrays` plus the JSON `header`, completed with array list and checksum."""
+    encoded = np.frombuffer(completed_header(path, header, arrays), dtype=np.uint8)
+    write_atomically(path, lambda file: np.savez(file, **arrays, **{HEADER: encoded}))
+
+
+def completed_header(path: Path, header: dict[str, Any], arrays: dict[str, np.ndarray]
+                     ) -> bytes:
+    """`header` with the list of `arrays` and the checksum, as the UTF-8 JSON a file stores."""
     header = {**header, "arrays": [{"name": name, "shape": list(a.shape), "dtype": a.dtype.str}
                                    for name, a in arrays.items()]}
     header["sha256"] = digest(header, arrays)
@@ -58,8 +65,7 @@ def write_archive(path: Path, header: dict[str, Any], arrays: dict[str, np.ndarr
     if len(encoded) > MAX_HEADER_BYTES:
         raise ValueError(f"Cannot write {path}: its header would be {len(encoded)} bytes, "
                          f"more than the {MAX_HEADER_BYTES} a reader accepts")
-    encoded = np.frombuffer(encoded, dtype=np.uint8)
-    write_atomically(path, lambda file: np.savez(file, **arrays, **{HEADER: encoded}))
+    return encoded
 
 
 def read_archive(path: Path, file_format: str, version: int, *,
