@@ -207,9 +207,9 @@ def _sample_weight(model: Any, value: Any, n: int, loss: Loss) -> Any:
         return None
     fused = fuses_last_layer(model, loss)
     if not has_per_sample(loss, from_logits=fused):
+        method = "per_sample_from_logits" if fused else "per_sample"
         raise invalid("sample_weight", "fit", f"None with the loss {type(loss).__name__}, which "
-                      f"defines no per-sample values ({'per_sample_from_logits' if fused else 'per_sample'})",
-                      "weights", raw=True)
+                      f"defines no per-sample values ({method})", "weights", raw=True)
     weights = as_float_array("sample_weight", "fit", value, ndim=(1,), dtype=model.dtype)
     if weights.shape[0] != n:
         raise invalid("sample_weight", "fit", f"{n} weights, one per row of X",

@@ -248,7 +248,7 @@ def test_a_loss_without_per_sample_values_refuses_weights():
             return 4 * (out - y) ** 3 / out.size
 
     model, X, y = problem(get_loss("mse"))
-    with pytest.raises(ValueError, match="'sample_weight'.*defines no per-sample values"):
+    with pytest.raises(ValueError, match=r"'sample_weight'.*defines no per-sample values"):
         fit(model(), X, y, loss=Quartic(), epochs=1, sample_weight=np.ones(N))
     fit(model(), X, y, loss=Quartic(), epochs=1)  # unweighted it trains
 
