@@ -121,7 +121,7 @@ def test_warm_start_refuses_a_changed_network():
     with pytest.raises(ValueError, match=re.escape("layer sizes [4, 8, 3] -> [4, 5, 3]")):
         model.fit(X, y)
     model.set_params(hidden_layer_sizes=(8,))
-    with pytest.raises(ValueError, match="'y'.*classes of the fitted network"):
+    with pytest.raises(ValueError, match=r"'y'.*classes of the fitted network"):
         model.fit(X[y < 2], y[y < 2])
 
 
@@ -129,7 +129,7 @@ def test_partial_fit_asks_for_classes_first_and_knows_its_limits():
     X, y = iris()
     with pytest.raises(ValueError, match="'classes'"):
         MLPClassifier(**QUICK).partial_fit(X, y)
-    with pytest.raises(ValueError, match="'optimizer'.*full-batch solver 'lbfgs'"):
+    with pytest.raises(ValueError, match=r"'optimizer'.*full-batch solver 'lbfgs'"):
         MLPClassifier(**dict(QUICK, optimizer="lbfgs")).partial_fit(X, y, classes=[0, 1, 2])
     with pytest.raises(ValueError, match="'class_weight'"):
         MLPClassifier(**QUICK, class_weight="balanced").partial_fit(X, y, classes=[0, 1, 2])
@@ -137,7 +137,7 @@ def test_partial_fit_asks_for_classes_first_and_knows_its_limits():
     assert model.classes_.tolist() == [0, 1, 2] and model.out_activation_ == "softmax"
     with pytest.raises(ValueError, match=r"'y'.*labels among classes \[0, 1, 2\]"):
         model.partial_fit(X, y + 1)
-    with pytest.raises(ValueError, match="'classes'.*the classes of the first call"):
+    with pytest.raises(ValueError, match=r"'classes'.*the classes of the first call"):
         model.partial_fit(X, y, classes=[0, 1])
 
 
