@@ -25,6 +25,10 @@ LOSS_CASES = [*(get_loss(name) for name in sorted(LOSSES)), HuberLoss(0.3),
               BinaryCrossEntropy(pos_weight=[2.0, 0.5, 1.0]),
               SoftmaxCrossEntropy(label_smoothing=0.1, class_weights=[1.0, 3.0, 0.5])]
 IDS = [repr(loss) for loss in LOSS_CASES]
+# (loss, from logits): every loss on its outputs, and the fused ones on logits too.
+FORMS = [(loss, logits) for loss in LOSS_CASES for logits in (False, True)
+         if not logits or loss.logits_of is not None]
+FORM_IDS = [f"{loss!r}-{'logits' if logits else 'outputs'}" for loss, logits in FORMS]
 
 
 def case(loss, *, logits=False, population=()):
@@ -44,11 +48,8 @@ def value_and_gradient(loss, out, y, logits):
     return loss.value_and_gradient(out, y)
 
 
-@pytest.mark.parametrize("loss", LOSS_CASES, ids=IDS)
-@pytest.mark.parametrize("logits", [False, True])
+@pytest.mark.parametrize("loss, logits", FORMS, ids=FORM_IDS)
 def test_integer_weights_equal_repeated_rows(loss, logits):
-    if logits and loss.logits_of is None:
-        pytest.skip("only the fused losses take logits")
     out, y = case(loss, logits=logits)
     value, grad = weighted_value_and_gradient(loss, out, y, REPEATS.astype(float),
                                               from_logits=logits)
@@ -60,11 +61,8 @@ def test_integer_weights_equal_repeated_rows(loss, logits):
     np.testing.assert_allclose(grad, summed, rtol=1e-12, atol=1e-15)
 
 
-@pytest.mark.parametrize("loss", LOSS_CASES, ids=IDS)
-@pytest.mark.parametrize("logits", [False, True])
+@pytest.mark.parametrize("loss, logits", FORMS, ids=FORM_IDS)
 def test_the_weighted_gradient_is_the_weighted_values_derivative(loss, logits):
-    if logits and loss.logits_of is None:
-        pytest.skip("only the fused losses take logits")
     out, y = case(loss, logits=logits)
     if isinstance(loss, BinaryCrossEntropy) and not logits:
         out = np.clip(out, 0.05, 0.95)  # away from the clipping at eps
@@ -263,3 +261,15 @@ def test_optimizer_state_continues_a_run():
     fit(cold, X, y, optimizer="adam", epochs=10)  # a fresh state: Adam's first steps again
     np.testing.assert_array_equal(once.params[0], twice.params[0])
     assert not np.allclose(once.params[0], cold.params[0], rtol=1e-6)
+
+
+def test_validation_keeps_its_weights_in_its_config():
+    from mlplab.callbacks.validation import Validation
+
+    weights = np.array([1.0, 0.0, 2.5])
+    callback = Validation(np.ones((3, 2)), np.zeros((3, 1)), get_loss("mse"),
+                          sample_weight=weights)
+    again = Validation.from_config(callback.get_config())
+    np.testing.assert_array_equal(again.sample_weight, weights)
+    assert "sample_weight" not in Validation(np.ones((3, 2)), np.zeros((3, 1)),
+                                             get_loss("mse")).get_config()
