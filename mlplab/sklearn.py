@@ -25,8 +25,16 @@ tol, n_iter_no_change       tol, n_iter_no_change       stop after n_iter_no_cha
 early_stopping              early_stopping              on the validation *loss*, not score
 validation_fraction         validation_fraction         the same
 random_state                random_state                never the global NumPy generator
+shuffle, verbose            shuffle, verbose            the same ("Iteration 1, loss = ...")
+warm_start                  warm_start                  also keeps the optimizer's state
+class_weight                (SGDClassifier's)           None, "balanced" or {label: weight}
 dtype                       (none)                      "float64" or "float32" end to end
 ==========================  ==========================  ======================================
+
+``fit`` and ``partial_fit`` take ``sample_weight`` (see `mlplab.train.fit`:
+each batch's loss is the weighted mean, so integer weights equal repeated
+rows); class weights multiply into it. ``max_iter`` epochs without the
+stopping criterion firing raise scikit-learn's ConvergenceWarning.
 
 scikit-learn's ``alpha`` is an L2 penalty strength, not a learning rate, and
 this module has no parameter called alpha. Here the penalty is ``weight_decay``:
