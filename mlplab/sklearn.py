@@ -135,14 +135,7 @@ class _BaseMLP(BaseEstimator):
         architecture = ([X.shape[1], *_hidden_sizes(self.hidden_layer_sizes, owner), n_outputs],
                         self.activation, output, X.dtype.name, float(self.dropconnect))
         continuing = (incremental or self.warm_start) and hasattr(self, "model_")
-        if continuing:
-            self._check_same_network(architecture)
-            model, state = self.model_, self._continued_state()
-        else:
-            sizes, activation, output, dtype, dropconnect = architecture
-            model = MLP(sizes, activation=activation, output_activation=output, seed=init_rng,
-                        dtype=dtype, dropconnect=dropconnect)
-            state = None
+        model, state = self._network(architecture, continuing, init_rng)
         X, targets, weights, validation = (
             (X, targets, weights, None) if incremental
             else self._hold_out(X, targets, weights, train_rng, stratify=loss != "mse"))
@@ -166,6 +159,16 @@ class _BaseMLP(BaseEstimator):
         self._record(history, continuing, validation is not None)
         if not incremental:
             self._warn_if_not_converged(history, callbacks[0])
+
+    def _network(self, architecture: tuple, continuing: bool,
+                 init_rng: np.random.Generator) -> tuple[MLP, Any]:
+        """(model, optimizer state): the fitted ones to continue, or a new MLP and None."""
+        if continuing:
+            self._check_same_network(architecture)
+            return self.model_, self._continued_state()
+        sizes, activation, output, dtype, dropconnect = architecture
+        return MLP(sizes, activation=activation, output_activation=output, seed=init_rng,
+                   dtype=dtype, dropconnect=dropconnect), None
 
     def _check_same_network(self, architecture: tuple) -> None:
         """warm_start and partial_fit continue the fitted network: its shape must not change."""
