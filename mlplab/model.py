@@ -253,6 +253,13 @@ class Sequential:
         return Sequential(layers, init=config.get("init", "glorot_uniform"),
                           dtype=config.get("dtype", "float64"), seed=_config_seed(config))
 
+    def summary(self) -> str:
+        """A table of the layers: output shapes, parameter counts, options; population size,
+        dtype and backend (see `mlplab.summary`). ``print(model.summary())`` to read it."""
+        from mlplab.summary import summary  # the table is its own concern, kept apart
+
+        return summary(self)
+
     def __repr__(self) -> str:
         inner = ",\n  ".join(repr(layer) for layer in self.layers)
         pop = f", population={self.population[0]}" if self.population else ""
