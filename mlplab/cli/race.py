@@ -37,7 +37,8 @@ def add_race(commands: Any) -> None:
                       "per function so each optimizer's character shows)")
     race.add_argument("--steps", type=positive_int, default=None, help="default 200")
     race.add_argument("--start", type=number_list(float), default=None, metavar="X,Y",
-                      help="starting point (default: the function's)")
+                      help="starting point (default: the function's); a negative X needs "
+                      "the = form: --start=-1,1")
     race.add_argument("--frames", type=positive_int, default=None,
                       help="frames of the GIF (default one per step, at most 120)")
     race.add_argument("--data", default=None,

@@ -21,6 +21,7 @@ loss and accuracy per epoch per optimizer.
 from __future__ import annotations
 
 import inspect
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -345,7 +346,9 @@ def race_on_data(data: Any = "moons", optimizers: Sequence[str] = DATA_OPTIMIZER
     k = len(transforms)
     sizes = [X.shape[1], *layers, int(y.max()) + 1]
     model = MLP(sizes, activation=activation, output_activation="softmax", seed=[seed] * k)
-    with np.errstate(all="ignore"):  # a diverging run is reported by its curve, not warnings
+    # A diverging run is reported by its curve (diverged_at), not by a trail of warnings.
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
         history = fit(model, X, y, loss="softmax_crossentropy", optimizer=by_member(transforms),
                       epochs=epochs, batch_size=batch_size, seed=seed, metrics=["accuracy"],
                       guard=False)

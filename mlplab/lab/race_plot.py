@@ -118,13 +118,14 @@ def animate_race(result: RaceResult, path: str | os.PathLike, *, fps: int = 15,
     many steps to show (default all, at most `MAX_FRAMES`, evenly spaced); the
     last frame is held for `HOLD_FRAMES` frames. fps: frames per second.
     """
-    from matplotlib.animation import FuncAnimation, PillowWriter
+    from matplotlib.animation import PillowWriter
 
     result = _check_result(result, "animate_race")
     fps = check_int("fps", "animate_race", fps, low=1)
     frames = check_int("frames", "animate_race", frames, low=2, allow_none=True)
     dpi = check_int("dpi", "animate_race", dpi, low=10)
     fig = _figure(9.0, 6.0)
+    fig.set_dpi(dpi)  # frames are grabbed at the figure's own resolution
     ax = fig.add_subplot()
     _contours(ax, result)
     colors = _colors(len(result.labels))
@@ -133,8 +134,11 @@ def animate_race(result: RaceResult, path: str | os.PathLike, *, fps: int = 15,
     heads = [ax.plot([], [], marker="o", color=c, markeredgecolor="black", markersize=8,
                      linestyle="none", zorder=6)[0] for c in colors]
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
+    ax.set_title(f"{result.title}\nstep {result.steps} of {result.steps}", fontsize=11)
+    fig.canvas.draw()  # lay the figure out once: every frame has the same layout
+    fig.set_layout_engine("none")
 
-    def draw(step: int) -> list[Any]:
+    def draw(step: int) -> None:
         for i, (line, head) in enumerate(zip(lines, heads, strict=True)):
             stop = result.diverged_at[i]
             last = step if stop is None else min(step, stop - 1)
@@ -143,17 +147,20 @@ def animate_race(result: RaceResult, path: str | os.PathLike, *, fps: int = 15,
             head.set_data([shown[-1, 0]], [shown[-1, 1]])
             head.set_marker("X" if stop is not None and step >= stop else "o")
         ax.set_title(f"{result.title}\nstep {step} of {result.steps}", fontsize=11)
-        return [*lines, *heads]
 
-    animation = FuncAnimation(fig, draw, frames=_frame_steps(result.steps, frames), blit=False)
     target = Path(path)
 
     def write(file: Any) -> None:
         # PillowWriter writes to a file name, so the GIF goes to a private folder first and
         # its bytes into the atomic temporary (a half-written GIF never replaces a good one).
+        # The frames are drawn here rather than by FuncAnimation, which would draw each twice.
+        writer = PillowWriter(fps=fps)
         with tempfile.TemporaryDirectory() as folder:
             scratch = Path(folder) / "race.gif"
-            animation.save(scratch, writer=PillowWriter(fps=fps), dpi=dpi)
+            with writer.saving(fig, scratch, dpi):
+                for step in _frame_steps(result.steps, frames):
+                    draw(step)
+                    writer.grab_frame()
             file.write(scratch.read_bytes())
 
     write_atomically(target, write)
