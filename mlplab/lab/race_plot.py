@@ -125,7 +125,6 @@ def animate_race(result: RaceResult, path: str | os.PathLike, *, fps: int = 15,
     frames = check_int("frames", "animate_race", frames, low=2, allow_none=True)
     dpi = check_int("dpi", "animate_race", dpi, low=10)
     fig = _figure(9.0, 6.0)
-    fig.set_dpi(dpi)  # frames are grabbed at the figure's own resolution
     ax = fig.add_subplot()
     _contours(ax, result)
     colors = _colors(len(result.labels))
@@ -134,9 +133,6 @@ def animate_race(result: RaceResult, path: str | os.PathLike, *, fps: int = 15,
     heads = [ax.plot([], [], marker="o", color=c, markeredgecolor="black", markersize=8,
                      linestyle="none", zorder=6)[0] for c in colors]
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
-    ax.set_title(f"{result.title}\nstep {result.steps} of {result.steps}", fontsize=11)
-    fig.canvas.draw()  # lay the figure out once: every frame has the same layout
-    fig.set_layout_engine("none")
 
     def draw(step: int) -> None:
         for i, (line, head) in enumerate(zip(lines, heads, strict=True)):
