@@ -20,6 +20,7 @@ contour grid at once) and `gradient` one point ``(2,)``.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
@@ -182,6 +183,7 @@ class _TutorialSurface:
         for target, source in zip(self.probe.params, self.net.params, strict=True):
             target[...] = source
         self.objective = Objective(self.probe, get_loss("delta"), self.X, self.y)
+        self.lock = threading.Lock()  # one probe network: a server's threads take turns
 
     def value(self, points: np.ndarray) -> np.ndarray:
         from mlplab.surface import losses_at
@@ -192,11 +194,11 @@ class _TutorialSurface:
 
     def gradient(self, point: np.ndarray) -> np.ndarray:
         params = self.probe.params
-        for ref, value in zip(self.refs, point, strict=True):
-            params[ref.param][ref.index] = value
-        with np.errstate(over="ignore"):  # the sigmoid's exp overflows harmlessly
+        with self.lock, np.errstate(over="ignore"):  # the sigmoid's exp overflows harmlessly
+            for ref, value in zip(self.refs, point, strict=True):
+                params[ref.param][ref.index] = value
             _, grads = self.objective.value_and_grads()
-        return np.array([grads[r.param][r.index] for r in self.refs])
+            return np.array([grads[r.param][r.index] for r in self.refs])
 
 
 @cache
