@@ -24,10 +24,29 @@ def _describe(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def invalid(name: str, owner: str, expected: str, given: Any, *, raw: bool = False) -> ValueError:
+class ParameterError(ValueError):
+    """A ValueError in the project's template that remembers its parts.
+
+    ``name``, ``owner``, ``expected`` and ``seen`` (the given value as text) let
+    a front end say the same thing in its own words: the command line names
+    the flag or TOML key the user wrote instead of the library's parameter
+    (see `renamed`).
+    """
+
+    def __init__(self, name: str, owner: str, expected: str, seen: str) -> None:
+        self.name, self.owner, self.expected, self.seen = name, owner, expected, seen
+        super().__init__(f"The '{name}' parameter of {owner} must be {expected}. "
+                         f"Got {seen} instead.")
+
+    def renamed(self, what: str, owner: str) -> str:
+        """The message with `what` (e.g. "'--layers' flag") in place of the parameter."""
+        return f"The {what} of {owner} must be {self.expected}. Got {self.seen} instead."
+
+
+def invalid(name: str, owner: str, expected: str, given: Any, *,
+            raw: bool = False) -> ParameterError:
     """A ValueError in the project's template; `raw` puts `given` in as text."""
-    seen = given if raw else _describe(given)
-    return ValueError(f"The '{name}' parameter of {owner} must be {expected}. Got {seen} instead.")
+    return ParameterError(name, owner, expected, given if raw else _describe(given))
 
 
 def check_choice(name: str, owner: str, value: Any, options: Iterable[str]) -> str:
