@@ -63,17 +63,18 @@ def in_users_words(error: ParameterError, args: argparse.Namespace,
     command = args.command
     flags = flag_names(command_parser(parser, command))
     dest = destination(command, error.name, flags)
+    sources = getattr(args, "sources", {})
+    key = next((k for k in (dest, error.name) if k in sources), None)
+    if key is not None:
+        kind, where = sources[key]
+        if kind == "config":
+            return error.renamed(f"'{key}' key", f"{where} (mlplab {command} --config)")
+        return error.renamed(f"'{key}' setting", f"the run recorded in {where} "
+                             f"(mlplab {command} --resume)")
     if dest is None:
         return str(error)
-    source = getattr(args, "sources", {}).get(dest)
-    if source is None:
-        what = "argument" if flags[dest].isupper() else "flag"
-        return error.renamed(f"'{flags[dest]}' {what}", f"mlplab {command}")
-    kind, where = source
-    if kind == "config":
-        return error.renamed(f"'{dest}' key", f"{where} (mlplab {command} --config)")
-    return error.renamed(f"'{dest}' setting", f"the run recorded in {where} (mlplab {command} "
-                         "--resume)")
+    what = "argument" if flags[dest].isupper() else "flag"
+    return error.renamed(f"'{flags[dest]}' {what}", f"mlplab {command}")
 
 
 def diverged_in_users_words(error: DivergenceError, args: argparse.Namespace,

@@ -23,6 +23,7 @@ from mlplab.cli.common import (
     save_png,
 )
 from mlplab.cli.flags import record_sources
+from mlplab.io import ModelFileError
 from mlplab.io import load as load_model
 from mlplab.job import read_config
 from mlplab.losses import LOSSES
@@ -140,7 +141,10 @@ def _resumed(args: argparse.Namespace, wanted: dict[str, Any]) -> dict[str, Any]
     `fit` from Python) leaves the settings as given.
     """
     path = wanted["resume"]
-    saved = job.recorded_settings(path)
+    try:
+        saved = job.recorded_settings(path)
+    except (ModelFileError, FileNotFoundError) as error:
+        raise type(error)(f"--resume: {error}") from None
     if saved is None:
         return wanted
     saved = {**job.recorded(job.TrainSettings()), **saved}  # fields newer than the file
