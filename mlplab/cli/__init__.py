@@ -22,10 +22,9 @@ import sys
 from collections.abc import Sequence
 
 import mlplab
-from mlplab._checks import ParameterError
 from mlplab.callbacks import DivergenceError
 from mlplab.cli.common import RunInterruptedError, check_extras, check_outputs
-from mlplab.cli.flags import diverged_in_users_words, in_users_words
+from mlplab.cli.flags import in_users_words
 from mlplab.cli.lab import add_lr_find, add_surface, add_sweep
 from mlplab.cli.models import add_predict_and_evaluate, add_train
 from mlplab.cli.reproduce import add_reproduce
@@ -64,9 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(args.run(args))
     except (ValueError, TypeError, ModelFileError, OSError, ImportError,
             DivergenceError) as error:
-        text = (in_users_words(error, args, parser) if isinstance(error, ParameterError)
-                else diverged_in_users_words(error, args, parser)
-                if isinstance(error, DivergenceError) else error)
+        text = in_users_words(error, args, parser)
         print(f"mlplab {args.command}: error: {_one_line(text)}", file=sys.stderr)
         return 2
     except RunInterruptedError as interrupted:
@@ -77,5 +74,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _one_line(error: BaseException | str) -> str:
+def _one_line(error: str) -> str:
     return " ".join(str(error).split())

@@ -1,11 +1,12 @@
 """Errors in the user's words: the flag or TOML key that set a value, not the library's name.
 
-The library checks every argument where it is used and raises a
-`mlplab._checks.ParameterError` naming its own parameter ("The 'sizes'
-parameter of MLP ..."). The command line does not check the values a second
-time; it rewrites that error to name what the user wrote: the flag
-(``--layers``), the positional argument (``DATA``), the key of a ``--config``
-TOML file, or a setting recorded in a ``--resume`` checkpoint.
+The library checks every argument where it is used and raises a ValueError
+naming its own parameter ("The 'sizes' parameter of MLP ..."), with the
+message's parts kept as ``error.parameter`` (`mlplab._checks.Parameter`).
+The command line does not check the values a second time; it rewrites that
+error to name what the user wrote: the flag (``--layers``), the positional
+argument (``DATA``), the key of a ``--config`` TOML file, or a setting
+recorded in a ``--resume`` checkpoint.
 
 `SET_BY` is the one table of library parameters that a command's flags set
 under another name; a parameter named like one of the command's flags (its
@@ -17,7 +18,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from mlplab._checks import ParameterError
+from mlplab._checks import Parameter
 from mlplab.callbacks.divergence import LEARNING_RATE_ADVICE, DivergenceError
 
 SET_BY: dict[str, dict[str, str]] = {
@@ -57,24 +58,29 @@ def destination(command: str, parameter: str, flags: dict[str, str]) -> str | No
     return dest if dest in flags else None
 
 
-def in_users_words(error: ParameterError, args: argparse.Namespace,
+def in_users_words(error: BaseException, args: argparse.Namespace,
                    parser: argparse.ArgumentParser) -> str:
     """`error`'s message naming the flag, TOML key or recorded setting the value came from."""
+    parts: Parameter | None = getattr(error, "parameter", None)
+    if isinstance(error, DivergenceError):
+        return diverged_in_users_words(error, args, parser)
+    if not isinstance(parts, Parameter):
+        return str(error)
     command = args.command
     flags = flag_names(command_parser(parser, command))
-    dest = destination(command, error.name, flags)
+    dest = destination(command, parts.name, flags)
     sources = getattr(args, "sources", {})
-    key = next((k for k in (dest, error.name) if k in sources), None)
+    key = next((k for k in (dest, parts.name) if k in sources), None)
     if key is not None:
         kind, where = sources[key]
         if kind == "config":
-            return error.renamed(f"'{key}' key", f"{where} (mlplab {command} --config)")
-        return error.renamed(f"'{key}' setting", f"the run recorded in {where} "
+            return parts.renamed(f"'{key}' key", f"{where} (mlplab {command} --config)")
+        return parts.renamed(f"'{key}' setting", f"the run recorded in {where} "
                              f"(mlplab {command} --resume)")
     if dest is None:
         return str(error)
     what = "argument" if flags[dest].isupper() else "flag"
-    return error.renamed(f"'{flags[dest]}' {what}", f"mlplab {command}")
+    return parts.renamed(f"'{flags[dest]}' {what}", f"mlplab {command}")
 
 
 def diverged_in_users_words(error: DivergenceError, args: argparse.Namespace,
