@@ -67,6 +67,7 @@ class TrainSettings:
     seed: int = 0
     standardize: bool = True
     dropconnect: float = 0.0
+    dropout: float = 0.0
     loss: str | None = None  # None: the task's (softmax cross-entropy, or mse)
     weight_decay: float | None = None  # None: the optimizer's own (0 but for adamw)
     clip_norm: float | None = None
@@ -195,7 +196,7 @@ def _prepared(settings: TrainSettings) -> tuple[np.ndarray, np.ndarray, MLP, dic
     n_out = int(y.max()) + 1 if task == "classification" else (1 if y.ndim == 1 else y.shape[1])
     net = MLP([X.shape[1], *settings.layers, n_out], activation=settings.activation,
               output_activation="softmax" if task == "classification" else "linear",
-              seed=settings.seed, dropconnect=settings.dropconnect)
+              seed=settings.seed, dropconnect=settings.dropconnect, dropout=settings.dropout)
     metadata = {"task": task, "n_classes": n_out if task == "classification" else None,
                 "standardizer": scaler.get_config() if scaler is not None else None,
                 "target": settings.target, "data_seed": settings.seed}

@@ -113,6 +113,7 @@ BAD_FLAGS = {
         "--clip-norm": ("train moons --clip-norm 0", "'--clip-norm'"),
         "--patience": ("train moons --patience 3", "'--patience'"),
         "--dropconnect": ("train moons --dropconnect 2", "'--dropconnect'"),
+        "--dropout": ("train moons --dropout 1", "'--dropout'"),
         "--seed": ("train moons --seed=-1", "'--seed'"),
         "--save": ("train moons --save {d}/folder", "'--save'"),
         "--checkpoint": ("train moons --optimizer lbfgs --checkpoint {d}/c.npz",

@@ -73,6 +73,8 @@ def add_train(commands: Any) -> None:
                        f"{job.DEFAULT_PATIENCE})")
     train.add_argument("--dropconnect", type=float, default=None,
                        help="DropConnect rate of every weight layer, in [0, 1) (default 0)")
+    train.add_argument("--dropout", type=float, default=None,
+                       help="dropout rate after every hidden layer, in [0, 1) (default 0)")
     train.add_argument("--seed", type=int, default=None)
     train.add_argument("--no-standardize", dest="standardize", action="store_false",
                        default=None, help="do not standardize the inputs")
