@@ -38,7 +38,8 @@ def add_train(commands: Any) -> None:
         "or a CSV/NPY/NPZ file. Flags override the --config TOML file, whose keys are the "
         "long flag names with underscores. Each epoch's checkpoint records the run, so "
         "`mlplab train --resume CHECKPOINT` alone continues it.")
-    train.add_argument("data", nargs="?", default=None, help="data set name or file path")
+    train.add_argument("data", nargs="?", default=None, metavar="DATA",
+                       help="data set name or file path (left out with --resume)")
     train.add_argument("--config", help="TOML file with any of the settings below")
     train.add_argument("--target", help="target column of a file (name or index)")
     train.add_argument("--task", choices=job.TASKS, default=None)
@@ -192,19 +193,19 @@ def _interrupted(settings: job.TrainSettings, started: float) -> str:
 
 def add_predict_and_evaluate(commands: Any) -> None:
     predict = commands.add_parser("predict", help="predict with a saved model")
-    predict.add_argument("model")
-    predict.add_argument("data")
+    predict.add_argument("model", metavar="MODEL")
+    predict.add_argument("data", metavar="DATA")
     predict.add_argument("--target", help="target column to leave out of a file's inputs")
     predict.add_argument("--output", help="write predictions here (.csv) instead of printing")
     predict.set_defaults(run=_predict)
     evaluate = commands.add_parser("evaluate", help="loss and metric of a saved model")
-    evaluate.add_argument("model")
-    evaluate.add_argument("data")
+    evaluate.add_argument("model", metavar="MODEL")
+    evaluate.add_argument("data", metavar="DATA")
     evaluate.add_argument("--target", help="target column of a file")
     evaluate.set_defaults(run=_evaluate)
     export = commands.add_parser("export", help="export a saved model to ONNX")
-    export.add_argument("model")
-    export.add_argument("output", help="the .onnx file to write")
+    export.add_argument("model", metavar="MODEL")
+    export.add_argument("output", metavar="OUTPUT", help="the .onnx file to write")
     export.set_defaults(run=_export)
 
 
