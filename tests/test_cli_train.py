@@ -144,6 +144,8 @@ def test_ctrl_c_prints_a_resume_command_that_finishes_the_run_bit_for_bit(capsys
     assert code == 130 and "Traceback" not in err
     command = shlex.split(err.split("Continue with: ")[1])
     assert command[:2] == ["mlplab", "train"] and "--resume" in command
+    code, _, err = run(capsys, *command[1:])  # interrupted again before an epoch ends
+    assert code == 130 and shlex.split(err.split("Continue with: ")[1]) == command
     monkeypatch.undo()
     monkeypatch.chdir(tmp_path.parent)  # the command works from another folder too
     code, out, err = run(capsys, *command[1:])

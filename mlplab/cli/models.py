@@ -184,7 +184,9 @@ def _interrupted(settings: job.TrainSettings, started: float) -> str:
                else "give --save or --checkpoint to keep progress")
         return f"interrupted; nothing was saved ({why})"
     path = Path(where)
-    if not path.is_file() or (path.stat().st_mtime < started and where != settings.resume):
+    resumed_from_it = settings.resume is not None and Path(settings.resume).resolve() == (
+        path.resolve())
+    if not path.is_file() or (path.stat().st_mtime < started and not resumed_from_it):
         return (f"interrupted before the first epoch ended; nothing was saved yet "
                 f"(checkpoints go to {where})")
     return (f"interrupted; the last finished epoch is saved in {where}. Continue with: "
