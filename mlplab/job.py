@@ -82,7 +82,7 @@ class TrainSettings:
     @classmethod
     def from_toml(cls, path: str | Path, **overrides: Any) -> TrainSettings:
         """Settings from a TOML file (keys as the fields here), then non-None `overrides`."""
-        values = read_config(path, OWNER, typing.get_type_hints(cls))
+        values = read_config(path, OWNER, cls.types())
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
@@ -117,6 +117,7 @@ def recorded_settings(path: str | Path) -> dict[str, Any] | None:
     if saved is None:
         return None
     known = TrainSettings.types()
+
     def fits(key: str, value: Any) -> bool:  # JSON, unlike TOML, holds None
         kind = known.get(key)
         return kind is not None and (_is_of(value, kind) or (
@@ -155,8 +156,8 @@ def read_config(path: str | Path, owner: str, known: dict[str, Any]) -> dict[str
                       f"unknown keys {unknown} in {path}", raw=True)
     for key, value in values.items():
         if not _is_of(value, known[key]):
-            raise ValueError(f"The '{key}' key of {path} ({owner} --config) must be "
-                             f"{_kind_text(known[key])}. Got {value!r} instead.")
+            parts = invalid(key, owner, _kind_text(known[key]), value).parameter
+            raise ValueError(parts.renamed(f"'{key}' key", f"{path} ({owner} --config)"))
     return values
 
 
