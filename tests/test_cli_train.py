@@ -21,6 +21,7 @@ from mlplab.optim import (
     chain,
     clip_by_global_norm,
     l2_penalty,
+    rmsprop,
     sgd,
 )
 from mlplab.train import fit
@@ -66,7 +67,10 @@ def test_a_solver_refuses_what_it_cannot_honour(capsys, tmp_path, name):
 def test_weight_decay_and_clipping_are_links_before_the_optimizer():
     settings = job.TrainSettings(data="moons", weight_decay=0.01, clip_norm=2.0)
     assert job._optimizer(settings).get_config() == chain(
-        clip_by_global_norm(2.0), l2_penalty(0.01), adam(1e-3)).get_config()
+        clip_by_global_norm(2.0), adam(1e-3, weight_decay=0.01)).get_config()
+    settings = job.TrainSettings(data="moons", optimizer="rmsprop", weight_decay=0.01)
+    assert job._optimizer(settings).get_config() == chain(  # no decay argument of its own
+        l2_penalty(0.01), rmsprop(1e-3)).get_config()
     for name, own in (("adamw", adamw(0.05, weight_decay=0.2)),
                       ("sgd", sgd(0.05, weight_decay=0.2))):  # their own decay argument
         settings = job.TrainSettings(optimizer=name, learning_rate=0.05, weight_decay=0.2)
