@@ -8,7 +8,7 @@ was expected and what was seen.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -24,10 +24,34 @@ def _describe(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+class Parameter(NamedTuple):
+    """The parts of a one-template message, kept on the error as ``error.parameter``.
+
+    A front end can then say the same thing in its own words: the command
+    line names the flag or TOML key the user wrote instead of the library's
+    parameter (see `renamed`). The error itself stays a plain ValueError.
+    """
+
+    name: str
+    owner: str
+    expected: str
+    seen: str
+
+    def renamed(self, what: str, owner: str) -> str:
+        """The message with `what` (e.g. "'--layers' flag") in place of the parameter."""
+        return f"The {what} of {owner} must be {self.expected}. Got {self.seen} instead."
+
+
 def invalid(name: str, owner: str, expected: str, given: Any, *, raw: bool = False) -> ValueError:
-    """A ValueError in the project's template; `raw` puts `given` in as text."""
+    """A ValueError in the project's template; `raw` puts `given` in as text.
+
+    Its parts are kept as ``error.parameter`` (a `Parameter`).
+    """
     seen = given if raw else _describe(given)
-    return ValueError(f"The '{name}' parameter of {owner} must be {expected}. Got {seen} instead.")
+    error = ValueError(f"The '{name}' parameter of {owner} must be {expected}. Got {seen} "
+                       "instead.")
+    error.parameter = Parameter(name, owner, expected, seen)  # type: ignore[attr-defined]
+    return error
 
 
 def check_choice(name: str, owner: str, value: Any, options: Iterable[str]) -> str:

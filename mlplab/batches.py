@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from mlplab._checks import check_int, invalid
-from mlplab.backend import NUMPY, Backend
+from mlplab.backend import NUMPY, Backend, to_numpy
 
 
 class Batches:
@@ -50,9 +50,13 @@ class Batches:
         for start in range(0, self.n, self.size):
             if order is None:
                 rows: Any = slice(start, start + self.size)
-                yield self.X[rows], self.y[rows]
+                yield self.batch(rows)
             else:
-                yield self.take(order[start:start + self.size])
+                yield self.batch(order[start:start + self.size])
+
+    def batch(self, rows: Any) -> tuple[Any, Any]:
+        """The rows `rows` (a slice or host integer indices) of X and y."""
+        return (self.X[rows], self.y[rows]) if isinstance(rows, slice) else self.take(rows)
 
     def take(self, rows: np.ndarray) -> tuple[Any, Any]:
         """The rows `rows` (host integer indices) of X and y, on the data's backend."""
@@ -60,3 +64,35 @@ class Batches:
             return self.X[rows], self.y[rows]
         xp, index = self.backend.xp, self.backend.asarray(rows)
         return xp.take(self.X, index, axis=0), xp.take(self.y, index, axis=0)
+
+
+class WeightedBatches(Batches):
+    """Batches of an objective with per-sample weights: each batch's weights go with it.
+
+    Before yielding a batch it sets the objective's ``batch_weights`` to those
+    of its rows, and ``loss_share`` to the batch's share of the epoch's
+    weighted loss (its rows' s_i m_i over all rows'; see `mlplab.losses`), by
+    which the epoch's loss adds up the batches' losses.
+    """
+
+    def __init__(self, objective: Any, batch_size: int | None, *, shuffle: bool = True,
+                 seed: Any = None) -> None:
+        super().__init__(objective.X, objective.y, batch_size, shuffle=shuffle, seed=seed,
+                         backend=objective.model.backend)
+        self.objective = objective
+        self.weights = objective.sample_weight
+        host = np.asarray(to_numpy(self.weights), dtype=float)
+        mass = objective.loss.sample_mass(to_numpy(objective.y), np)
+        self._mass = host if mass is None else host * np.asarray(mass, dtype=float)
+        self._total = max(float(self._mass.sum()), np.finfo(float).tiny)
+        self.loss_share = 1.0
+
+    def batch(self, rows: Any) -> tuple[Any, Any]:
+        objective = self.objective
+        if isinstance(rows, slice) or self.backend.is_numpy:
+            objective.batch_weights = self.weights[rows]
+        else:
+            objective.batch_weights = self.backend.xp.take(self.weights,
+                                                           self.backend.asarray(rows), axis=0)
+        self.loss_share = float(self._mass[rows].sum()) / self._total
+        return super().batch(rows)

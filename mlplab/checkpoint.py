@@ -13,7 +13,10 @@ NumPy arrays and moved back to the model's backend on resume.
 epoch, so an interrupted and resumed run equals an uninterrupted one.
 Checkpoints are taken at epoch ends (the `Checkpoint` callback). A resumed run
 must have the same stateful callbacks, in the same order, as the run that
-wrote the checkpoint; otherwise it is refused.
+wrote the checkpoint; otherwise it is refused. A checkpoint may also carry
+``metadata``, plain data about the run (`mlplab train` records its settings
+there, so ``mlplab train --resume FILE`` needs nothing else); see
+`read_checkpoint_metadata`.
 
 The optimizer state, a tree of NamedTuples, tuples and lists, is stored as
 its leaves in traversal order; loading pours them back into the tree that a
@@ -39,8 +42,13 @@ FORMAT, VERSION = "mlplab-checkpoint", 1
 EXTRA_ARRAYS = re.compile(r"optimizer_\d{1,9}|history_.+|callback_\d{1,9}_.+")
 
 
-def save_checkpoint(path: str | os.PathLike, state: Any) -> Path:
-    """Write the run in `state` (a TrainingState at an epoch end) to `path`, atomically."""
+def save_checkpoint(path: str | os.PathLike, state: Any, *,
+                    metadata: dict[str, Any] | None = None) -> Path:
+    """Write the run in `state` (a TrainingState at an epoch end) to `path`, atomically.
+
+    metadata: plain data (JSON) stored beside the run, read back by
+    `read_checkpoint_metadata`.
+    """
     path = Path(path)
     arrays = named_arrays(state.model)
     leaves = _leaves(state.optimizer_state)
@@ -56,8 +64,17 @@ def save_checkpoint(path: str | os.PathLike, state: Any) -> Path:
               "random_streams": state.random_streams.state(),
               "callbacks": [type(c).__name__ for c in stateful],
               "optimizer": state.optimizer_config, "stop_training": state.stop_training}
+    if metadata is not None:
+        header["metadata"] = metadata
     write_archive(path, header, arrays)
     return path
+
+
+def read_checkpoint_metadata(path: str | os.PathLike) -> dict[str, Any]:
+    """The metadata a checkpoint was written with ({} if none), the whole file checked."""
+    path = checked_path(path, "read_checkpoint_metadata")
+    header, _ = read_archive(path, FORMAT, VERSION, extra_arrays=EXTRA_ARRAYS)
+    return header.get("metadata", {})
 
 
 def resume(path: str | os.PathLike, state: Any, optimizer: Any) -> None:

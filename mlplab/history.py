@@ -25,13 +25,16 @@ class History:
     per-epoch values, as recorded (any array namespace); ``history[name]``
     and `last` give NumPy. ``iterations`` is the number of training steps
     taken; ``stop_reason`` says why a full-batch solver stopped (one entry
-    per model), and is None for gradient-step training.
+    per model), and is None for gradient-step training. ``optimizer_state`` is
+    the optimizer's state after gradient-step training (None for solvers), which
+    ``fit(..., optimizer_state=...)`` continues from.
     """
 
     def __init__(self) -> None:
         self.history: dict[str, list[Any]] = {}
         self.iterations = 0
         self.stop_reason: list[str] | None = None
+        self.optimizer_state: Any = None
 
     def column(self, name: str) -> list[Any]:
         """The list that holds `name`'s per-epoch values (created empty if new)."""

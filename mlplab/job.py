@@ -5,20 +5,30 @@ file (flags win). `train_job` reads the data (a built-in name or the user's
 table), decides the task from the target's labels and says why, holds out the
 test rows (``test_split``) before anything is fitted, fits the preprocessing
 (`mlplab.preprocessing.TablePreprocessor`) on the training rows, trains an MLP
-until the validation loss stops improving, scores the test rows, and saves the
-model with its preprocessing as data, which `predict_job`, `evaluate_job` and
-ONNX export apply to new tables by column name.
+until the validation loss stops improving (with a checkpoint every epoch),
+scores the test rows, and saves the model with its preprocessing as data, which
+`predict_job`, `evaluate_job` and ONNX export apply to new tables by column name.
+
+Each checkpoint records the run's settings (`recorded`: every field, paths
+made absolute) and the preprocessing it fitted, as JSON in the checkpoint's
+metadata, so `recorded_settings(path)` gives back everything needed to
+continue the run from the file alone (``mlplab train --resume FILE``).
+Full-batch solvers (the optimizers whose registry fact ``full_batch`` is
+true: BFGS, L-BFGS, annealing) train on the whole data set at once, with
+`epochs` as their iteration limit; their search state cannot be saved, so
+they write no checkpoint.
 """
 
 from __future__ import annotations
 
 import inspect
+import json
 import math
 import tomllib
 import types
 import typing
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -26,23 +36,26 @@ import numpy as np
 
 from mlplab._checks import invalid
 from mlplab.callbacks import Checkpoint, EarlyStopping
+from mlplab.checkpoint import read_checkpoint_metadata
 from mlplab.data import DATASETS, Standardizer, load, train_test_split
 from mlplab.data.table import Table, read_table
 from mlplab.history import History
+from mlplab.io import ModelFileError, read_metadata, save
 from mlplab.io import load as load_model
-from mlplab.io import read_metadata, save
 from mlplab.lab.lr_find import lr_find
-from mlplab.losses import get_loss
+from mlplab.losses import LOSSES, get_loss
 from mlplab.model import MLP
 from mlplab.objective import check_targets, evaluate
-from mlplab.optim import OPTIMIZERS, get_optimizer
+from mlplab.optim import OPTIMIZERS, chain, clip_by_global_norm, get_optimizer, l2_penalty
 from mlplab.preprocessing import IMPUTE as IMPUTE
 from mlplab.preprocessing import TASKS as TASKS
 from mlplab.preprocessing import TablePreprocessor, detect_task, present
 from mlplab.train import fit
 
+OWNER = "mlplab train"
 SUFFIXES = (".csv", ".tsv", ".tab", ".txt", ".npy", ".npz", ".parquet", ".pq")
 # The defaults, the same for every data set (bench/real_data.py measures them):
+DEFAULT_PATIENCE = 20
 VALIDATION_SPLIT = 0.2  # held out of the training rows to watch for early stopping
 BATCH_SIZE, MIN_BATCH, MIN_STEPS = 32, 8, 10  # see _batch_size
 MIN_DELTA = 1e-4  # the least fall of the validation loss that counts as improving
@@ -65,23 +78,80 @@ class TrainSettings:
     learning_rate: float = 1e-3
     epochs: int = 1000  # a cap: early stopping ends most runs long before
     batch_size: int | None = None  # None: BATCH_SIZE, shrunk for small data (_batch_size)
-    validation_split: float | None = None  # None: VALIDATION_SPLIT when early stopping
-    early_stopping: bool = True
-    patience: int = 20
+    validation_split: float | None = None  # None: VALIDATION_SPLIT with early stopping
     seed: int = 0
     standardize: bool = True
     dropconnect: float = 0.0
+    dropout: float = 0.0
+    loss: str | None = None  # None: the task's (softmax cross-entropy, or mse)
+    weight_decay: float | None = None  # None: the optimizer's own (0 but for adamw)
+    clip_norm: float | None = None
+    early_stopping: bool = True
+    patience: int | None = None  # None: DEFAULT_PATIENCE, with early_stopping only
     save: str | None = None
     checkpoint: str | None = None
     resume: str | None = None
+    plot: str | None = None  # written by the command line, not by train_job
     progress: bool = True
 
     @classmethod
     def from_toml(cls, path: str | Path, **overrides: Any) -> TrainSettings:
         """Settings from a TOML file (keys as the fields here), then non-None `overrides`."""
-        values = read_config(path, "mlplab train", typing.get_type_hints(cls))
+        values = read_config(path, OWNER, cls.types())
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
+
+    @classmethod
+    def types(cls) -> dict[str, Any]:
+        """Each field's type: the TOML keys and what they hold."""
+        return typing.get_type_hints(cls)
+
+
+# Settings a resumed run may change: where it writes, what it shows, and how long it goes on.
+RESUME_MAY_CHANGE = ("epochs", "save", "checkpoint", "plot", "progress", "resume")
+PATHS = ("save", "checkpoint", "plot")
+
+
+def recorded(settings: TrainSettings | dict[str, Any]) -> dict[str, Any]:
+    """The settings as a checkpoint records them: plain data, without `resume`, with the
+    data file and output paths absolute (so a resume from another folder finds them)."""
+    values = asdict(settings) if isinstance(settings, TrainSettings) else dict(settings)
+    values.pop("resume", None)
+    for key in PATHS:
+        if values.get(key):
+            values[key] = str(Path(values[key]).resolve())
+    data = values.get("data")
+    if data and Path(data).is_file():
+        values["data"] = str(Path(data).resolve())
+    return values
+
+
+def recorded_settings(path: str | Path) -> dict[str, Any] | None:
+    """The settings recorded in an `mlplab train` checkpoint, checked; None if it has none."""
+    saved = read_checkpoint_metadata(path).get("train_settings")
+    if saved is None:
+        return None
+    known = TrainSettings.types()
+
+    def fits(key: str, value: Any) -> bool:  # JSON, unlike TOML, holds None
+        kind = known.get(key)
+        return kind is not None and (_is_of(value, kind) or (
+            value is None and type(None) in typing.get_args(kind)))
+
+    bad = ([key for key, value in saved.items() if not fits(key, value)]
+           if isinstance(saved, dict) else ["(not a dict)"])
+    if bad:
+        raise ModelFileError(f"{path} records mlplab train settings that this mlplab does "
+                             f"not know or that have the wrong type: {bad}")
+    return saved
+
+
+def checkpoint_path(settings: TrainSettings) -> str | None:
+    """Where the run writes its checkpoint: --checkpoint, else SAVE.ckpt.npz; None when it
+    writes none (no --save or --checkpoint, or a full-batch solver)."""
+    if full_batch(settings.optimizer):
+        return None
+    return settings.checkpoint or (f"{settings.save}.ckpt.npz" if settings.save else None)
 
 
 def read_config(path: str | Path, owner: str, known: dict[str, Any]) -> dict[str, Any]:
@@ -101,7 +171,8 @@ def read_config(path: str | Path, owner: str, known: dict[str, Any]) -> dict[str
                       f"unknown keys {unknown} in {path}", raw=True)
     for key, value in values.items():
         if not _is_of(value, known[key]):
-            raise invalid(key, f"{owner} (in {path})", _kind_text(known[key]), value)
+            parts = invalid(key, owner, _kind_text(known[key]), value).parameter
+            raise ValueError(parts.renamed(f"'{key}' key", f"{path} ({owner} --config)"))
     return values
 
 
@@ -173,7 +244,7 @@ def _prepared(settings: TrainSettings) -> Prepared:
     n_out = len(classes) if task == "classification" else 1
     net = MLP([X.shape[1], *settings.layers, n_out], activation=settings.activation,
               output_activation="softmax" if task == "classification" else "linear",
-              seed=settings.seed, dropconnect=settings.dropconnect)
+              seed=settings.seed, dropconnect=settings.dropconnect, dropout=settings.dropout)
     metadata = {"task": task, "n_classes": n_out if task == "classification" else None,
                 "target": target, "data_seed": settings.seed,
                 "preprocessing": preprocessor.get_config()}
@@ -245,42 +316,68 @@ def train_job(settings: TrainSettings) -> tuple[Any, History, dict[str, Any]]:
 
     metadata["summary"] holds the lines that say what was done (columns, task,
     training, the test score); a run stopped by the epoch cap while the validation
-    loss still improved also warns (`NotConverged`).
+    loss still improved also warns (`NotConverged`). A full-batch solver trains
+    on all rows at once (`batch_size` is not used) for at most `epochs` iterations.
     """
+    optimizer = _optimizer(settings)
     prepared = _prepared(settings)
     net, task, metadata = prepared.net, prepared.metadata["task"], prepared.metadata
-    checkpoint = settings.checkpoint or (f"{settings.save}.ckpt.npz" if settings.save else None)
-    stopper = _early_stopping(settings)
-    callbacks = [c for c in (stopper, Checkpoint(checkpoint) if checkpoint else None) if c]
-    batch_size = _batch_size(settings.batch_size, _fit_rows(settings, len(prepared.X)))
-    history = fit(net, prepared.X, prepared.y, loss=_loss(task), epochs=settings.epochs,
-                  optimizer=_optimizer(settings.optimizer, settings.learning_rate),
-                  batch_size=batch_size, seed=settings.seed,
+    loss = _training_loss(settings.loss, task)
+    if settings.resume:
+        _check_same_data(settings.resume, metadata)
+    callbacks = _callbacks(settings, metadata)
+    stopper = next((c for c in callbacks if isinstance(c, EarlyStopping)), None)
+    batch_size = (None if full_batch(settings.optimizer) else
+                  _batch_size(settings.batch_size, _fit_rows(settings, len(prepared.X))))
+    history = fit(net, prepared.X, prepared.y, loss=loss, epochs=settings.epochs,
+                  optimizer=optimizer, batch_size=batch_size, seed=settings.seed,
                   validation_split=_validation_split(settings),
                   metrics=["accuracy"] if task == "classification" else ["mae"],
                   callbacks=callbacks, progress=settings.progress, resume_from=settings.resume)
     lines = [*prepared.lines, _stopping_line(settings, stopper, len(history), batch_size)]
+    metadata = dict(metadata)  # the checkpoints keep the one they were given
     if prepared.X_test is not None:
-        scores = scores_of(net, prepared.preprocessor, prepared.X_test, prepared.y_test,
-                           baseline=prepared.y)
-        metadata["test"] = scores
-        lines.append("test: " + scores_text(scores))
+        metadata["test"] = scores_of(net, prepared.preprocessor, prepared.X_test,
+                                     prepared.y_test, baseline=prepared.y)
+        lines.append("test: " + scores_text(metadata["test"]))
     metadata["summary"] = lines
     if settings.save:
         save(net, settings.save, metadata=metadata)
     return net, history, metadata
 
 
-def _early_stopping(settings: TrainSettings) -> EarlyStopping | None:
-    if not settings.early_stopping:
-        return None
-    return EarlyStopping("val_loss", patience=settings.patience, min_delta=MIN_DELTA,
-                         restore_best_weights=True)
+def _callbacks(settings: TrainSettings, metadata: dict[str, Any]) -> list[Any]:
+    """Early stopping (on by default), and the checkpoint, which records the run's settings."""
+    if settings.patience is not None and not settings.early_stopping:
+        raise invalid("patience", OWNER, "left out unless early stopping is on "
+                      "(the default; early_stopping = true)", settings.patience)
+    callbacks: list[Any] = []
+    if settings.early_stopping:  # the validation loss if there is one, else the training loss
+        monitor = "val_loss" if _validation_split(settings) else "loss"
+        patience = DEFAULT_PATIENCE if settings.patience is None else settings.patience
+        callbacks.append(EarlyStopping(monitor, patience=patience, min_delta=MIN_DELTA,
+                                       restore_best_weights=True))
+    where = checkpoint_path(settings)
+    if where is not None:
+        callbacks.append(Checkpoint(where, metadata={"train_settings": recorded(settings),
+                                                     "preprocessing": metadata}))
+    return callbacks
+
+
+def _check_same_data(path: str, metadata: dict[str, Any]) -> None:
+    """A checkpoint of `mlplab train` fitted the same preprocessing as this run did."""
+    saved = read_checkpoint_metadata(path).get("preprocessing")
+    if saved is not None and saved != json.loads(json.dumps(metadata)):
+        raise ValueError(f"--resume {path}: the data differ from those the checkpoint was "
+                         "trained on (another file, or the file changed): their task, "
+                         "classes or scaling are not the recorded ones")
 
 
 def _validation_split(settings: TrainSettings) -> float | None:
-    """The rows held out to watch: as asked, or VALIDATION_SPLIT for early stopping."""
-    if settings.validation_split is None and settings.early_stopping:
+    """The rows held out to watch: as asked, or VALIDATION_SPLIT for early stopping (not for
+    the full-batch solvers, which watch the training loss)."""
+    if settings.validation_split is None and settings.early_stopping and not full_batch(
+            settings.optimizer):
         return VALIDATION_SPLIT
     return settings.validation_split
 
@@ -296,25 +393,27 @@ def _batch_size(batch_size: int | None, n_rows: int) -> int:
     min(BATCH_SIZE, max(MIN_BATCH, n_rows // MIN_STEPS))."""
     if batch_size is not None:
         return batch_size
-    return min(BATCH_SIZE, max(MIN_BATCH, n_rows // MIN_STEPS), n_rows)
+    return max(1, min(BATCH_SIZE, max(MIN_BATCH, n_rows // MIN_STEPS), n_rows))
 
 
 def _stopping_line(settings: TrainSettings, stopper: EarlyStopping | None, epochs: int,
-                   batch_size: int) -> str:
+                   batch_size: int | None) -> str:
     """How training ended, with a warning when the epoch cap cut it short while improving."""
-    ran = f"trained for {epochs} epochs in batches of {batch_size}"
+    ran = (f"trained for {epochs} epochs in batches of {batch_size}" if batch_size else
+           f"trained for {epochs} iterations on all rows at once")
     if stopper is None:
         return ran
     best = int(np.max(stopper.best_epoch)) + 1
     if stopper.stopped_epoch is not None:
-        return (f"{ran}: stopped early, the validation loss last improved at epoch {best} "
+        watched = "validation loss" if stopper.monitor == "val_loss" else "training loss"
+        return (f"{ran}: stopped early, the {watched} last improved at epoch {best} "
                 f"(its weights kept)")
-    if epochs - best < settings.patience:
+    if epochs - best < (settings.patience or DEFAULT_PATIENCE):
         message = (f"training reached the epoch cap ({settings.epochs}) while the validation "
                    f"loss was still improving (best at epoch {best}): raise --epochs")
         warnings.warn(message, NotConverged, stacklevel=3)
         return f"{ran}; warning: {message}"
-    return f"{ran}: the validation loss was best at epoch {best} (its weights kept)"
+    return f"{ran}: the {stopper.monitor} was best at epoch {best} (its weights kept)"
 
 
 class NotConverged(UserWarning):
@@ -365,7 +464,8 @@ def lr_find_job(settings: TrainSettings, *, alphas: Any = None, steps: int = 200
     """The learning-rate finder on the network and data `settings` describe (see `lr_find`)."""
     prepared = _prepared(settings)
     return lr_find(prepared.net, prepared.X, prepared.y, alphas=alphas, steps=steps,
-                   loss=_loss(prepared.metadata["task"]), optimizer=settings.optimizer,
+                   loss=_training_loss(settings.loss, prepared.metadata["task"]),
+                   optimizer=settings.optimizer,
                    batch_size=_batch_size(settings.batch_size, len(prepared.X)),
                    seed=settings.seed)
 
@@ -384,6 +484,7 @@ class Predictions(NamedTuple):
 def predict_job(model_path: str, data: str, target: Any = None, *,
                 delimiter: str | None = None) -> Predictions:
     """Predictions of a saved model on data, with its columns matched by name."""
+    _check_delimiter(delimiter, "mlplab predict")
     model, metadata = load_model(model_path), read_metadata(model_path)
     if "preprocessing" not in metadata:
         return _legacy_predictions(model, metadata, data, target)
@@ -399,6 +500,7 @@ def evaluate_job(model_path: str, data: str, target: Any = None, *,
                  delimiter: str | None = None) -> dict[str, Any]:
     """Scores of a saved model on labelled data (see `scores_of`), and what was scored:
     "rows", "source", "target", "notes"."""
+    _check_delimiter(delimiter, "mlplab evaluate")
     model, metadata = load_model(model_path), read_metadata(model_path)
     if "preprocessing" not in metadata:
         return _legacy_evaluation(model, metadata, data, target)
@@ -415,6 +517,11 @@ def evaluate_job(model_path: str, data: str, target: Any = None, *,
     X, y = _encoded(preprocessor, table)
     scores = scores_of(model, preprocessor, X, y)
     return {**scores, "source": table.source, "target": preprocessor.target, "notes": notes}
+
+
+def _check_delimiter(delimiter: Any, owner: str) -> None:
+    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
+        raise invalid("delimiter", owner, "a single character such as ',' or '\\t'", delimiter)
 
 
 def _legacy_predictions(model: Any, metadata: dict[str, Any], data: str,
@@ -476,11 +583,62 @@ def _legacy_scaled(X: np.ndarray, metadata: dict[str, Any]) -> np.ndarray:
     return Standardizer.from_config(config).transform(X) if config else X
 
 
-def _optimizer(name: str, learning_rate: float) -> Any:
-    """The named optimizer with the learning rate, if it takes one (solvers do not)."""
-    name = OPTIMIZERS.canonical(name, owner="mlplab train", parameter="optimizer")
-    rate = OPTIMIZERS.fact(name, "learning_rate")  # the argument's name; None for solvers
-    return get_optimizer(name, **({rate: learning_rate} if rate else {}))
+def full_batch(name: str) -> bool:
+    """Whether the optimizer `name` is a full-batch solver (its registry fact says so)."""
+    name = OPTIMIZERS.canonical(name, owner=OWNER, parameter="optimizer")
+    return bool(OPTIMIZERS.fact(name, "full_batch"))
+
+
+def _optimizer(settings: TrainSettings) -> Any:
+    """The named optimizer at the learning rate, after gradient clipping and weight decay.
+
+    Clipping rescales the loss's gradient to a global norm of at most
+    `clip_norm`; weight decay then adds ``weight_decay * W`` to it (an L2
+    penalty), or is the optimizer's own argument when it takes one (AdamW's
+    decoupled decay, SGD's). Solvers take neither: they minimize the loss alone.
+    """
+    name = OPTIMIZERS.canonical(settings.optimizer, owner=OWNER, parameter="optimizer")
+    if full_batch(name):
+        _check_solver_settings(name, settings)
+        return get_optimizer(name, owner=OWNER)
+    options = {OPTIMIZERS.fact(name, "learning_rate"): settings.learning_rate}
+    decay = settings.weight_decay
+    own_decay = "weight_decay" in inspect.signature(OPTIMIZERS[name]).parameters
+    if decay is not None and own_decay:
+        options["weight_decay"] = decay
+    links = [] if settings.clip_norm is None else [clip_by_global_norm(settings.clip_norm)]
+    if decay is not None and not own_decay:
+        links.append(l2_penalty(decay))
+    step = get_optimizer(name, owner=OWNER, **options)
+    return chain(*links, step) if links else step
+
+
+def _check_solver_settings(name: str, settings: TrainSettings) -> None:
+    """Refuse the settings a full-batch solver cannot honour."""
+    for key in ("weight_decay", "clip_norm"):
+        value = getattr(settings, key)
+        if value is not None and value != 0:
+            raise invalid(key, OWNER, f"left out with the full-batch solver {name!r}, which "
+                          "minimizes the loss alone", value)
+    for key in ("checkpoint", "resume"):
+        if getattr(settings, key):
+            raise invalid(key, OWNER, f"left out with the full-batch solver {name!r} (its "
+                          "search state cannot be saved; --save keeps the trained model)",
+                          getattr(settings, key))
+
+
+def _training_loss(name: str | None, task: str) -> str:
+    """The loss to train with: `name` if it suits the task and its output layer, else refused."""
+    default = _loss(task)
+    if name is None:
+        return default
+    name = LOSSES.canonical(name, owner=OWNER, parameter="loss")
+    output = LOSSES[default].logits_of  # the output activation the network has for the task
+    fitting = [n for n in LOSSES.names(task=task) if LOSSES[n].logits_of == output]
+    if name not in fitting:
+        raise invalid("loss", OWNER, f"a loss for {task} on this network's output: one of "
+                      f"{', '.join(fitting)}", name)
+    return name
 
 
 def _loss(task: str) -> str:

@@ -13,6 +13,18 @@ Losses that pair with a squashing output (`binary_crossentropy` with sigmoid,
 ends in that activation, training feeds the loss the activation's input (the
 logits) and skips the activation's backward: the fused gradient is exactly
 `probabilities - y`, and nothing overflows for logits of +-1000.
+
+Per-sample weights (`weighted_value_and_gradient`): every loss is a sum of
+per-sample shares c_i = l_i / M (``per_sample``), where M = sum_i m_i adds up
+the samples' masses m_i (1 each for a mean; ``sample_mass`` says otherwise,
+e.g. the class weight of a sample's class) and is 1 for a summed loss. With
+weights s_i the loss is
+
+    L_s = sum_i s_i l_i / sum_i s_i m_i    (sum_i s_i l_i for a summed loss),
+
+so integer weights give exactly the loss of the data with each row repeated
+s_i times. Written with the unweighted shares: L_s = sum_i v_i c_i and its
+gradient at row i is v_i times the unweighted one, v_i = s_i M / sum_j s_j m_j.
 """
 
 from __future__ import annotations
@@ -42,6 +54,11 @@ def _sum_of_squares(e: Any, xp: Any) -> Any:
         return np.vdot(e, e)
     flat = xp.reshape(e, (*e.shape[:-2], -1))
     return xp.vecdot(flat, flat)
+
+
+def _row_sums(a: Any, xp: Any) -> Any:
+    """Sum over the output axis: (*population, n_samples, n_outputs) -> (*population, n_samples)."""
+    return xp.sum(a, axis=-1)
 
 
 def _count(a: Any) -> int:
@@ -107,6 +124,18 @@ class Loss:
         """The loss of `activation(z)`, computed stably from the logits z."""
         raise NotImplementedError
 
+    def per_sample(self, out: Any, y: Any, xp: Any = np) -> Any:
+        """Each sample's share c_i of `value`: (*population, n_samples), summing to it."""
+        raise NotImplementedError
+
+    def per_sample_from_logits(self, z: Any, y: Any, xp: Any = np) -> Any:
+        """`per_sample` of `activation(z)`, from the logits z."""
+        raise NotImplementedError
+
+    def sample_mass(self, y: Any, xp: Any = np) -> Any:
+        """Each sample's mass m_i in the loss's denominator, (n_samples,); None: all 1."""
+        return None
+
     def gradient_from_logits(self, z: Any, y: Any, xp: Any = np) -> Any:
         raise NotImplementedError
 
@@ -142,6 +171,10 @@ class Delta(Loss):
         error = out - y
         return 0.5 * _sum_of_squares(error, xp), error
 
+    def per_sample(self, out: Any, y: Any, xp: Any = np) -> Any:
+        error = out - y
+        return 0.5 * _row_sums(error * error, xp)
+
 
 class MeanSquaredError(Loss):
     """mean((out - y)**2) over samples and outputs; gradient 2 (out - y) / N."""
@@ -154,6 +187,10 @@ class MeanSquaredError(Loss):
     def gradient(self, out: Any, y: Any, xp: Any = np) -> Any:
         return (2 / _count(out)) * (out - y)
 
+    def per_sample(self, out: Any, y: Any, xp: Any = np) -> Any:
+        error = out - y
+        return _row_sums(error * error, xp) / _count(out)
+
 
 class MeanAbsoluteError(Loss):
     """mean(|out - y|); gradient sign(out - y) / N (0 where out == y)."""
@@ -165,6 +202,9 @@ class MeanAbsoluteError(Loss):
 
     def gradient(self, out: Any, y: Any, xp: Any = np) -> Any:
         return xp.sign(out - y) / _count(out)
+
+    def per_sample(self, out: Any, y: Any, xp: Any = np) -> Any:
+        return _row_sums(xp.abs(out - y), xp) / _count(out)
 
 
 class HuberLoss(Loss):
@@ -194,6 +234,11 @@ class HuberLoss(Loss):
 
     def gradient(self, out: Any, y: Any, xp: Any = np) -> Any:
         return xp.clip(out - y, -self.delta, self.delta) / _count(out)
+
+    def per_sample(self, out: Any, y: Any, xp: Any = np) -> Any:
+        error = xp.abs(out - y)
+        inner = xp.minimum(error, self.delta)
+        return _row_sums(0.5 * inner * inner + self.delta * (error - inner), xp) / _count(out)
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "delta": self.delta}
@@ -228,11 +273,18 @@ class BinaryCrossEntropy(Loss):
             return _constant(self.pos_weight, like, xp)
         return self.pos_weight
 
-    def value(self, out: Any, y: Any, xp: Any = np) -> Any:
+    def _elements(self, out: Any, y: Any, xp: Any) -> Any:
+        """The loss of every sample and output, on probabilities."""
         p = xp.clip(out, self.eps, 1 - self.eps)
         w = self._weight(out, xp)
         positive = y * xp.log(p) if w is None else w * y * xp.log(p)
-        return -_total(positive + (1 - y) * xp.log1p(-p), xp) / _count(out)
+        return -(positive + (1 - y) * xp.log1p(-p))
+
+    def value(self, out: Any, y: Any, xp: Any = np) -> Any:
+        return _total(self._elements(out, y, xp), xp) / _count(out)
+
+    def per_sample(self, out: Any, y: Any, xp: Any = np) -> Any:
+        return _row_sums(self._elements(out, y, xp), xp) / _count(out)
 
     def gradient(self, out: Any, y: Any, xp: Any = np) -> Any:
         p = xp.clip(out, self.eps, 1 - self.eps)
@@ -241,14 +293,20 @@ class BinaryCrossEntropy(Loss):
             return (p - y) / (p * (1 - p)) / _count(out)
         return ((1 - y) * p - w * y * (1 - p)) / (p * (1 - p)) / _count(out)
 
-    def value_from_logits(self, z: Any, y: Any, xp: Any = np) -> Any:
+    def _elements_from_logits(self, z: Any, y: Any, xp: Any) -> Any:
+        """The loss of every sample and output, on logits."""
         w = self._weight(z, xp)
         if w is None:
-            per_element = xp.maximum(z, 0.0) - z * y + xp.log1p(xp.exp(-xp.abs(z)))
-        else:  # torch's form: -log sigmoid(z) = max(-z, 0) + log(1 + exp(-|z|))
-            minus_log_p = xp.maximum(-z, 0.0) + xp.log1p(xp.exp(-xp.abs(z)))
-            per_element = (1 - y) * z + (1 + (w - 1) * y) * minus_log_p
-        return _total(per_element, xp) / _count(z)
+            return xp.maximum(z, 0.0) - z * y + xp.log1p(xp.exp(-xp.abs(z)))
+        # torch's form: -log sigmoid(z) = max(-z, 0) + log(1 + exp(-|z|))
+        minus_log_p = xp.maximum(-z, 0.0) + xp.log1p(xp.exp(-xp.abs(z)))
+        return (1 - y) * z + (1 + (w - 1) * y) * minus_log_p
+
+    def value_from_logits(self, z: Any, y: Any, xp: Any = np) -> Any:
+        return _total(self._elements_from_logits(z, y, xp), xp) / _count(z)
+
+    def per_sample_from_logits(self, z: Any, y: Any, xp: Any = np) -> Any:
+        return _row_sums(self._elements_from_logits(z, y, xp), xp) / _count(z)
 
     def gradient_from_logits(self, z: Any, y: Any, xp: Any = np) -> Any:
         w = self._weight(z, xp)
@@ -322,8 +380,22 @@ class SoftmaxCrossEntropy(Loss):
         denominator = xp.expand_dims(xp.expand_dims(_total(w * y, xp), axis=-1), axis=-1)
         return (mass * softmax(out, xp) - w * t) / denominator
 
+    def per_sample(self, out: Any, y: Any, xp: Any = np) -> Any:
+        shift = xp.max(out, axis=-1, keepdims=True)
+        log_norm = xp.log(xp.sum(xp.exp(out - shift), axis=-1, keepdims=True)) + shift
+        w, t = self._weights(out, xp), self._targets(y)
+        if w is None:
+            return _row_sums(t * (log_norm - out), xp) / out.shape[-2]
+        return _row_sums(w * t * (log_norm - out), xp) / xp.expand_dims(_total(w * y, xp), -1)
+
+    def sample_mass(self, y: Any, xp: Any = np) -> Any:
+        """The class weight of each sample's class, sum_k w_k y_ik (None without weights)."""
+        w = self._weights(y, xp)
+        return None if w is None else _row_sums(w * y, xp)
+
     value_from_logits = value
     gradient_from_logits = gradient
+    per_sample_from_logits = per_sample
 
     def get_config(self) -> dict[str, Any]:
         weights = self.class_weights
@@ -339,6 +411,41 @@ LOSSES.add("huber", HuberLoss, task="regression")
 LOSSES.add("binary_crossentropy", BinaryCrossEntropy, aliases=["bce"], task="classification")
 LOSSES.add("softmax_crossentropy", SoftmaxCrossEntropy,
            aliases=["crossentropy", "categorical_crossentropy"], task="classification")
+
+
+def has_per_sample(loss: Loss, *, from_logits: bool) -> bool:
+    """Whether `loss` can be weighted per sample (it defines its per-sample shares)."""
+    name = "per_sample_from_logits" if from_logits else "per_sample"
+    return getattr(type(loss), name) is not getattr(Loss, name)
+
+
+def sample_factors(loss: Loss, y: Any, weights: Any, xp: Any = np) -> Any:
+    """v_i = s_i M / sum_j s_j m_j (s_i for a summed loss): (n_samples,); see the module doc.
+
+    A batch whose weights are all zero gets factors 0: it adds nothing.
+    """
+    if loss.reduction == "sum":
+        return weights
+    mass = loss.sample_mass(y, xp)
+    total = xp.sum(weights) if mass is None else xp.sum(weights * mass)
+    everything = y.shape[-2] if mass is None else xp.sum(mass)
+    return weights * (everything / total) if total > 0 else weights * 0
+
+
+def weighted_value_and_gradient(loss: Loss, out: Any, y: Any, weights: Any, xp: Any = np, *,
+                                from_logits: bool = False) -> tuple[Any, Any]:
+    """The loss L_s and its gradient with per-sample weights s: (n_samples,); see the module doc.
+
+    out: (*population, n_samples, n_outputs), the logits when `from_logits`.
+    """
+    if from_logits:
+        _, gradient = loss.value_and_gradient_from_logits(out, y, xp)
+        shares = loss.per_sample_from_logits(out, y, xp)
+    else:
+        _, gradient = loss.value_and_gradient(out, y, xp)
+        shares = loss.per_sample(out, y, xp)
+    v = sample_factors(loss, y, weights, xp)
+    return xp.sum(shares * v, axis=-1), gradient * xp.expand_dims(v, axis=-1)
 
 
 def get_loss(loss: str | Loss, *, owner: str = "fit") -> Loss:

@@ -32,7 +32,7 @@ from mlplab._checks import (
 from mlplab.activations import ACTIVATIONS, canonical_activation
 from mlplab.backend import NUMPY, Backend, backend_of, get_backend, to_numpy
 from mlplab.initializers import Initializer, get_initializer, initializer_name, rng_for
-from mlplab.layers import Activation, Dense, DropConnect, Layer, layer_from_config
+from mlplab.layers import Activation, Dense, DropConnect, Dropout, Layer, layer_from_config
 from mlplab.params import ParamList
 from mlplab.streams import UNWRITABLE, written_seed
 
@@ -253,6 +253,13 @@ class Sequential:
         return Sequential(layers, init=config.get("init", "glorot_uniform"),
                           dtype=config.get("dtype", "float64"), seed=_config_seed(config))
 
+    def summary(self) -> str:
+        """A table of the layers: output shapes, parameter counts, options; population size,
+        dtype and backend (see `mlplab.summary`). ``print(model.summary())`` to read it."""
+        from mlplab.summary import summary  # the table is its own concern, kept apart
+
+        return summary(self)
+
     def __repr__(self) -> str:
         inner = ",\n  ".join(repr(layer) for layer in self.layers)
         pop = f", population={self.population[0]}" if self.population else ""
@@ -269,12 +276,16 @@ class MLP(Sequential):
     init: "auto" picks He uniform for ReLU-family hidden layers, else Glorot uniform.
     dropconnect: a rate in [0, 1); above 0, every weight layer is a `DropConnect`
     (Wan et al., 2013) that drops its weights with that probability while training.
+    dropout: a rate in [0, 1); above 0, a `Dropout` layer follows every hidden
+    activation (Srivastava et al., 2014), zeroing each hidden unit with that
+    probability while training (the output layer's units are never dropped).
     """
 
     def __init__(self, sizes: Sequence[int], *, activation: str = "relu",
                  output_activation: str = "linear", bias: bool = True,
                  init: str | Initializer = "auto", seed: Any = None,
-                 dtype: str = "float64", backend: Any = None, dropconnect: Any = 0.0) -> None:
+                 dtype: str = "float64", backend: Any = None, dropconnect: Any = 0.0,
+                 dropout: Any = 0.0) -> None:
         if isinstance(sizes, str | bytes) or not isinstance(sizes, Sequence) or len(sizes) < 2:
             raise invalid("sizes", "MLP", "a list of at least two layer sizes "
                           "[n_inputs, ..., n_outputs]", sizes)
@@ -290,13 +301,16 @@ class MLP(Sequential):
         except ValueError:
             raise invalid("dropconnect", "MLP", "a rate in [0, 1): a float, or one per model",
                           dropconnect) from None
-        self.dropconnect = dropconnect
+        self.dropconnect, self.dropout = dropconnect, dropout
+        hidden_dropout = _dropping("dropout", dropout)
         layers: list[Layer] = []
         for i, (n_in, n_out) in enumerate(zip(self.sizes, self.sizes[1:], strict=False)):
             last = i == len(self.sizes) - 2
             weights = (DropConnect(n_in, n_out, dropconnect, bias=bias) if dropping
                        else Dense(n_in, n_out, bias=bias))
             layers += [weights, Activation(output_activation if last else activation)]
+            if hidden_dropout and not last:
+                layers.append(Dropout(dropout))
         super().__init__(layers, seed=seed, init=init, dtype=dtype, backend=backend)
 
     def get_config(self) -> dict[str, Any]:
@@ -305,13 +319,25 @@ class MLP(Sequential):
                   **self._base_config()}
         if np.any(np.asarray(self.dropconnect) != 0):  # configs without it stay as they were
             config["dropconnect"] = np.asarray(self.dropconnect).tolist()
+        if np.any(np.asarray(self.dropout) != 0):
+            config["dropout"] = np.asarray(self.dropout).tolist()
         return config
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> MLP:
         keys = ("sizes", "activation", "output_activation", "bias", "init", "dtype",
-                "dropconnect")
+                "dropconnect", "dropout")
         return MLP(**{k: config[k] for k in keys if k in config}, seed=_config_seed(config))
+
+
+def _dropping(name: str, rate: Any) -> bool:
+    """Whether a dropout `rate` (a float, or one per model) drops anything; checked by Dropout,
+    with the message naming MLP's parameter."""
+    try:
+        return bool(np.any(np.asarray(Dropout(rate).rate) != 0))
+    except ValueError:
+        raise invalid(name, "MLP", "a rate in [0, 1): a float, or one per model",
+                      rate) from None
 
 
 def _config_seed(config: dict[str, Any]) -> Any:

@@ -126,7 +126,10 @@ class _Writer:
         objective = self.objective
         self.bind("loss", objective._value_and_gradient)
         self.bind("xp", self.model.backend.xp)
-        self.emit(f"value, g = loss(x{count}, y, xp)", "how much did we miss?")
+        self.emit("if objective.batch_weights is None:")
+        self.emit(f"    value, g = loss(x{count}, y, xp)", "how much did we miss?")
+        self.emit("else:")
+        self.emit(f"    value, g = objective.weighted(x{count}, y, xp)", "per-sample weights")
         self.emit("if objective.sample_weights is not None:")
         self.emit("    objective.output_gradient = g")
         self.emit("    g = g * objective.sample_weights")

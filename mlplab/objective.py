@@ -18,7 +18,7 @@ from mlplab._checks import as_float_array, invalid
 from mlplab.activations import ACTIVATIONS
 from mlplab.backend import to_numpy
 from mlplab.layers import Activation
-from mlplab.losses import Loss, SoftmaxCrossEntropy
+from mlplab.losses import Loss, SoftmaxCrossEntropy, weighted_value_and_gradient
 from mlplab.metrics import Metric, get_metric, metric_name
 from mlplab.numpy_step import compile_gradients
 
@@ -36,10 +36,15 @@ class Objective:
     X: (n_samples, n_inputs); y: (n_samples, n_outputs), already checked and on
     the model's backend. ``rngs`` are the random streams handed to the model's
     layers on every training pass (see `mlplab.streams`), None until a run sets them.
+    sample_weight: None, or the rows' weights (n_samples,) on the model's backend;
+    ``batch_weights`` are those of the batch being trained on (the whole set's
+    until a batcher hands out others), and the loss is the weighted one of
+    `mlplab.losses.weighted_value_and_gradient`.
     """
 
-    def __init__(self, model: Any, loss: Loss, X: Any, y: Any) -> None:
+    def __init__(self, model: Any, loss: Loss, X: Any, y: Any, sample_weight: Any = None) -> None:
         self.model, self.loss, self.X, self.y = model, loss, X, y
+        self.sample_weight = self.batch_weights = sample_weight
         self.xp = model.backend.xp
         self.rngs: Any = None
         self.fused = fuses_last_layer(model, loss)
@@ -59,12 +64,21 @@ class Objective:
         """(outputs, loss per model, gradients in `params` order) on one batch."""
         model = self.model
         out = model.forward(xb, training=training, rngs=self.rngs)
-        value, grad = self._value_and_gradient(model.layers[-1].input if self.fused else out, yb,
-                                               self.xp)
+        z = model.layers[-1].input if self.fused else out
+        if self.batch_weights is None:
+            value, grad = self._value_and_gradient(z, yb, self.xp)
+        else:
+            value, grad = self.weighted(z, yb, self.xp)
         if self.sample_weights is not None:
             self.output_gradient = grad
             grad = grad * self.sample_weights
         return out, value, model.backward(grad, skip_last=self.fused)
+
+    def weighted(self, z: Any, yb: Any, xp: Any) -> tuple[Any, Any]:
+        """The loss and its gradient at z (the output, or the logits when fused), weighted by
+        ``batch_weights``."""
+        return weighted_value_and_gradient(self.loss, z, yb, self.batch_weights, xp,
+                                           from_logits=self.fused)
 
     def value_and_grads(self) -> tuple[Any, list[Any]]:
         """Loss per model and gradients on the whole data set."""
@@ -74,20 +88,28 @@ class Objective:
     def value(self, *, training: bool = False) -> Any:
         """Loss per model on the whole data set (no gradients)."""
         out = self.model.forward(self.X, training=training, rngs=self.rngs)
-        return self._value(self.model.layers[-1].input if self.fused else out, self.y, self.xp)
+        z = self.model.layers[-1].input if self.fused else out
+        if self.sample_weight is None:
+            return self._value(z, self.y, self.xp)
+        return weighted_value_and_gradient(self.loss, z, self.y, self.sample_weight, self.xp,
+                                           from_logits=self.fused)[0]
 
 
 def evaluate(model: Any, X: Any, y: Any, loss: Loss,
-             metrics: Sequence[str | Metric] = ()) -> dict[str, Any]:
+             metrics: Sequence[str | Metric] = (), sample_weight: Any = None) -> dict[str, Any]:
     """Loss and metrics of `model` on checked (X, y), in predict mode (no dropout, running stats).
 
     Returns ``{"loss": ..., metric name: ...}``, each a float or one value per model.
+    sample_weight (n_samples,) on the model's backend weighs the loss (not the metrics).
     """
     out = model.forward(X, training=False)
     fused = fuses_last_layer(model, loss)
     xp = model.backend.xp
-    value = (loss.value_from_logits(model.layers[-1].input, y, xp) if fused
-             else loss.value(out, y, xp))
+    z = model.layers[-1].input if fused else out
+    if sample_weight is not None:
+        value = weighted_value_and_gradient(loss, z, y, sample_weight, xp, from_logits=fused)[0]
+    else:
+        value = loss.value_from_logits(z, y, xp) if fused else loss.value(out, y, xp)
     results = {"loss": value}
     for metric in metrics:
         results[metric_name(metric)] = get_metric(metric)(out, y)

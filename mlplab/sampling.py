@@ -28,6 +28,12 @@ Choices made here, beyond the paper:
 - A population of models shares one q, driven by the mean of its models' scores.
 
 The reported loss of a step is that of the drawn batch, unweighted.
+
+Per-sample weights s (``fit(..., sample_weight=s)``) change the target
+distribution, not the step: p_i = s_i / sum_j s_j instead of 1/n, so the
+importance-weighted gradient is unbiased for the weighted loss (integer
+weights: as if row i were repeated s_i times). Rows of weight 0 get
+importance weight 0.
 """
 
 from __future__ import annotations
@@ -79,6 +85,11 @@ class AdaptiveBatches(Batches, Callback):
         super().__init__(objective.X, objective.y, batch_size, shuffle=True, seed=seed,
                          backend=objective.model.backend)
         self.objective, self.eta, self.mix = objective, settings.eta, settings.mix
+        self.target: np.ndarray | None = None  # p: uniform (None), or the sample weights'
+        if objective.sample_weight is not None:
+            weights = np.asarray(to_numpy(objective.sample_weight), dtype=float)
+            self.target = weights / weights.sum()
+            objective.batch_weights = None  # the importance weights carry them instead
         self.logits = np.zeros(self.n)
         self.counts = np.zeros(self.n, dtype=np.int64)
         self._update_probabilities()
@@ -91,7 +102,8 @@ class AdaptiveBatches(Batches, Callback):
         for _ in range(self.per_epoch):
             self.rows = self.rng.choice(self.n, size=self.size, p=self.probabilities)
             self.counts += np.bincount(self.rows, minlength=self.n)
-            weights = 1 / (self.n * self.probabilities[self.rows])  # p_i / q_i
+            q = self.probabilities[self.rows]
+            weights = 1 / (self.n * q) if self.target is None else self.target[self.rows] / q
             self.objective.sample_weights = self.backend.asarray(weights[:, None],
                                                                  dtype=self.X.dtype)
             yield self.take(self.rows)

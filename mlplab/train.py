@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from mlplab._checks import check_int, invalid
+from mlplab._checks import as_float_array, check_int, invalid
 from mlplab.backend import to_numpy
-from mlplab.batches import Batches
+from mlplab.batches import Batches, WeightedBatches
 from mlplab.callbacks import (
     Callback,
     Checkpoint,
@@ -30,9 +30,9 @@ from mlplab.checkpoint import resume
 from mlplab.data.splitting import train_test_split
 from mlplab.history import History
 from mlplab.layers import BatchNorm
-from mlplab.losses import Loss, get_loss
+from mlplab.losses import Loss, get_loss, has_per_sample
 from mlplab.metrics import Metric, get_metric, metric_name
-from mlplab.objective import Objective, check_targets
+from mlplab.objective import Objective, check_targets, fuses_last_layer
 from mlplab.optim import GradientTransformation, get_optimizer, sgd
 from mlplab.optim.solver import Solver
 from mlplab.sampling import AdaptiveSampling
@@ -71,7 +71,8 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss = "mse",
         validation_split: float | None = None, callbacks: Sequence[Callback] = (),
         guard: bool = True, progress: bool = False,
         sampler: AdaptiveSampling | str | None = None,
-        resume_from: str | os.PathLike | None = None) -> History:
+        resume_from: str | os.PathLike | None = None, sample_weight: Any = None,
+        optimizer_state: Any = None) -> History:
     """Train `model` in place and return its History.
 
     X: (n_samples, n_inputs); y: (n_samples, n_outputs), (n_samples,) for one
@@ -98,16 +99,35 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss = "mse",
     run to continue from: the model, optimizer, random streams, History and
     position are restored and training goes on with the next epoch, up to
     the same `epochs` / `iterations` in all.
+    sample_weight: None, or one weight s_i >= 0 per row of X, (n_samples,), not all
+    zero. Each step then minimizes its batch's weighted loss
+
+        L_s = sum_i s_i l_i / sum_i s_i m_i     (sum_i s_i l_i for "delta"),
+
+    l_i the loss of row i and m_i its mass in the loss's mean (1, or the class
+    weight of its class for a class-weighted softmax cross-entropy; see
+    `mlplab.losses`): integer weights train exactly as the data with row i
+    repeated s_i times would, full batch. Every member of a population gets the
+    same weights. A validation split splits the weights too, and "val_loss" is
+    weighted like "loss"; metrics stay unweighted. With AW-SGD the rows are
+    drawn to be unbiased for L_s: its target distribution is p_i = s_i / sum s
+    instead of uniform (see `mlplab.sampling`).
+    optimizer_state: continue from this optimizer state, ``history.optimizer_state``
+    of an earlier fit of the same model with the same optimizer (warm start),
+    instead of a fresh ``optimizer.init``. Every gradient-step fit returns its
+    final state there.
     """
     _check_options(shuffle=shuffle, guard=guard, progress=progress, seed=seed,
                    resume_from=resume_from, callbacks=callbacks, metrics=metrics)
     loss = get_loss(loss)
     X = model.check_input(X, "X", "fit")
     y = check_targets(model, y, X.shape[0], loss, "fit")
-    X, y, validation = _validation(model, X, y, loss, validation_data, validation_split, seed)
+    weights = _sample_weight(model, sample_weight, X.shape[0], loss)
+    X, y, weights, validation = _validation(model, X, y, weights, loss, validation_data,
+                                            validation_split, seed)
     _check_batch_rows(model, X.shape[0], batch_size, sampler)
     optimizer = sgd(0.01) if optimizer is None else get_optimizer(optimizer)
-    objective = Objective(model, loss, X, y)
+    objective = Objective(model, loss, X, y, weights)
     history = History()
     callbacks = _with_builtin_callbacks(callbacks, validation, loss, metrics, guard, progress)
     try:
@@ -115,14 +135,14 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss = "mse",
         # report, in one clear error instead of a trail of warnings.
         with model.backend.errstate(over="ignore", invalid="ignore" if guard else "warn"):
             if isinstance(optimizer, Solver):
-                _check_solver_run(optimizer, batch_size, callbacks, resume_from)
+                _check_solver_run(optimizer, batch_size, callbacks, resume_from, optimizer_state)
                 _solve(objective, optimizer, epochs, iterations, callbacks, history, seed)
             else:
                 batches = _batches(objective, batch_size, shuffle, seed, sampler)
                 if isinstance(batches, Callback):  # an adaptive sampler learns after each step
                     callbacks.append(batches)
                 _train(objective, optimizer, batches, epochs, iterations, metrics, callbacks,
-                       history, resume_from, seed)
+                       history, resume_from, seed, optimizer_state)
     except DivergenceError as error:
         error.history = history
         raise
@@ -180,9 +200,31 @@ def _batch_sizes_near(size: int, n: int, *, equal: bool) -> str:
     return " or ".join(str(b) for b in (below, above) if b is not None)
 
 
+def _sample_weight(model: Any, value: Any, n: int, loss: Loss) -> Any:
+    """sample_weight checked: None, or (n,) finite weights >= 0, not all zero, on the model's
+    backend in its dtype."""
+    if value is None:
+        return None
+    fused = fuses_last_layer(model, loss)
+    if not has_per_sample(loss, from_logits=fused):
+        method = "per_sample_from_logits" if fused else "per_sample"
+        raise invalid("sample_weight", "fit", f"None with the loss {type(loss).__name__}, which "
+                      f"defines no per-sample values ({method})", "weights", raw=True)
+    weights = as_float_array("sample_weight", "fit", value, ndim=(1,), dtype=model.dtype)
+    if weights.shape[0] != n:
+        raise invalid("sample_weight", "fit", f"{n} weights, one per row of X",
+                      f"{weights.shape[0]} weights", raw=True)
+    if np.any(weights < 0) or not np.any(weights > 0):
+        raise invalid("sample_weight", "fit", "weights >= 0, not all zero",
+                      f"weights from {weights.min():g} to {weights.max():g}", raw=True)
+    return weights if model.backend.is_numpy else model.backend.asarray(weights)
+
+
 def _batches(objective: Objective, batch_size: Any, shuffle: bool, seed: Any,
              sampler: Any) -> Batches:
-    """Uniform batches, or an adaptive sampler's."""
+    """Uniform batches (carrying their sample weights, if any), or an adaptive sampler's."""
+    if sampler is None and objective.sample_weight is not None:
+        return WeightedBatches(objective, batch_size, shuffle=shuffle, seed=seed)
     if sampler is None:
         return Batches(objective.X, objective.y, batch_size, shuffle=shuffle, seed=seed,
                        backend=objective.model.backend)
@@ -195,13 +237,15 @@ def _batches(objective: Objective, batch_size: Any, shuffle: bool, seed: Any,
 
 def _train(objective: Objective, optimizer: GradientTransformation, batches: Batches,
            epochs: Any, iterations: Any, metrics: Sequence[str | Metric],
-           callbacks: list[Callback], history: History, resume_from: Any, seed: Any) -> None:
+           callbacks: list[Callback], history: History, resume_from: Any, seed: Any,
+           optimizer_state: Any = None) -> None:
     """The gradient-step loop, set up: step, state and epoch bookkeeping."""
     model, loss = objective.model, objective.loss
     n_epochs, max_steps = _duration(epochs, iterations, batches.per_epoch)
     hooks = Hooks(callbacks)
-    state = TrainingState(model, optimizer.init(model.params), history, epochs=n_epochs,
-                          max_steps=max_steps)
+    if optimizer_state is None:
+        optimizer_state = optimizer.init(model.params)
+    state = TrainingState(model, optimizer_state, history, epochs=n_epochs, max_steps=max_steps)
     state.random_streams = RandomStreams(model, seed, batches=batches.rng)
     state.stateful_callbacks = [c for c in callbacks if overrides(c, "get_state")]
     state.optimizer_config = _config_or_none(optimizer)
@@ -209,7 +253,8 @@ def _train(objective: Objective, optimizer: GradientTransformation, batches: Bat
     if resume_from is not None:
         resume(resume_from, state, optimizer)
     meter = EpochMeter(history, metrics, summed=loss.reduction == "sum", n=batches.n,
-                       single_batch=batches.per_epoch == 1)
+                       single_batch=batches.per_epoch == 1,
+                       weighted=batches if isinstance(batches, WeightedBatches) else None)
     step = TrainStep(objective, optimizer, hooks.before_update)
     try:
         if type(batches) is Batches and batches.per_epoch == 1:
@@ -218,6 +263,7 @@ def _train(objective: Objective, optimizer: GradientTransformation, batches: Bat
             _loop(state, step, batches, hooks, meter, n_epochs, max_steps)
     finally:
         history.iterations = state.iteration
+        history.optimizer_state = state.optimizer_state
 
 
 def _config_or_none(optimizer: GradientTransformation) -> Any:
@@ -229,8 +275,11 @@ def _config_or_none(optimizer: GradientTransformation) -> Any:
 
 
 def _check_solver_run(solver: Solver, batch_size: Any, callbacks: list[Callback],
-                      resume_from: Any) -> None:
+                      resume_from: Any, optimizer_state: Any) -> None:
     """A solver sees the whole data set and keeps its search to itself: no checkpoints."""
+    if optimizer_state is not None:
+        raise invalid("optimizer_state", "fit", f"None with the solver {solver.name} (it keeps "
+                      "no state between fits)", "a state", raw=True)
     if batch_size is not None:
         raise invalid("batch_size", "fit", f"None: {solver.name} is a full-batch solver",
                       batch_size)
@@ -271,9 +320,12 @@ def _solve(objective: Objective, solver: Solver, epochs: Any, iterations: Any,
     hooks.call("on_train_end", state)
 
 
-def _validation(model: Any, X: Any, y: Any, loss: Loss, data: Any,
-                split: Any, seed: Any) -> tuple[Any, Any, Any]:
-    """(X_train, y_train, (X_val, y_val) or None) from validation_data or validation_split."""
+def _validation(model: Any, X: Any, y: Any, weights: Any, loss: Loss, data: Any,
+                split: Any, seed: Any) -> tuple[Any, Any, Any, Any]:
+    """(X_train, y_train, weights_train, validation) from validation_data or validation_split.
+
+    validation: None, or (X_val, y_val, weights_val or None) for the Validation callback.
+    """
     if data is not None and split is not None:
         raise invalid("validation_data", "fit", "given alone, not with validation_split",
                       "both", raw=True)
@@ -281,30 +333,46 @@ def _validation(model: Any, X: Any, y: Any, loss: Loss, data: Any,
         if not isinstance(data, tuple | list) or len(data) != 2:
             raise invalid("validation_data", "fit", "a pair (X_val, y_val)", data)
         X_val = model.check_input(data[0], "validation_data", "fit")
-        return X, y, (X_val, check_targets(model, data[1], X_val.shape[0], loss, "fit",
-                                           name="validation_data"))
+        return X, y, weights, (X_val, check_targets(model, data[1], X_val.shape[0], loss, "fit",
+                                                    name="validation_data"), None)
     if split is None:
-        return X, y, None
+        return X, y, weights, None
     if not isinstance(split, float) or not 0 < split < 1:
         raise invalid("validation_split", "fit", "a float in the range (0, 1)", split)
     leaves = "a fraction that leaves at least one row for training and one for validation"
     if X.shape[0] < 2:
         raise invalid("validation_split", "fit", f"None with {X.shape[0]} row of data ({leaves})",
                       split)
-    parts = train_test_split(to_numpy(X), to_numpy(y), test_size=split, seed=seed,
-                             stratify=loss.logits_of is not None)  # classes: stratified
+    # The rows' numbers are split (X's values play no part in the split), so that the
+    # weights follow their rows; classes are stratified.
+    rows = np.arange(X.shape[0])[:, None]
+    parts = train_test_split(rows, to_numpy(y), test_size=split, seed=seed,
+                             stratify=loss.logits_of is not None)
     if len(parts.X_train) == 0:
         raise invalid("validation_split", "fit", f"{leaves}; of the {X.shape[0]} rows it holds "
                       f"out all {len(parts.X_test)}", split)
-    move = model.backend.asarray  # split on the host, moved back once
-    return move(parts.X_train), move(parts.y_train), (move(parts.X_test), move(parts.y_test))
+    return (*_rows(model, X, y, weights, parts.X_train[:, 0]),
+            _rows(model, X, y, weights, parts.X_test[:, 0]))
+
+
+def _rows(model: Any, X: Any, y: Any, weights: Any, rows: np.ndarray) -> tuple[Any, Any, Any]:
+    """Rows `rows` (host indices) of X, y and the weights (None stays None), on the model's
+    backend."""
+    if model.backend.is_numpy:
+        return X[rows], y[rows], None if weights is None else weights[rows]
+    xp, index = model.backend.xp, model.backend.asarray(rows)
+    return tuple(None if a is None else xp.take(a, index, axis=0)  # type: ignore[return-value]
+                 for a in (X, y, weights))
 
 
 def _with_builtin_callbacks(callbacks: Sequence[Callback], validation: Any, loss: Loss,
                             metrics: Sequence[str | Metric], guard: bool,
                             progress: bool) -> list[Callback]:
     """Validation first (others read its results), the user's, then guard and progress bar."""
-    result = [Validation(*validation, loss, metrics)] if validation is not None else []
+    result = []
+    if validation is not None:
+        X_val, y_val, weights_val = validation
+        result.append(Validation(X_val, y_val, loss, metrics, sample_weight=weights_val))
     result += list(callbacks)
     if guard and not any(isinstance(c, DivergenceGuard) for c in result):
         result.append(DivergenceGuard())
@@ -398,14 +466,16 @@ def _full_batch_loop(state: TrainingState, step: TrainStep, batches: Batches, ho
 class EpochMeter:
     """Records each epoch's loss and metrics in the History.
 
-    Batches are averaged weighted by their size; a summed loss (the delta
+    Batches are averaged weighted by their size (with sample weights, by their
+    share of the weighted loss; metrics stay unweighted); a summed loss (the delta
     rule) is added up instead, so an epoch's value is the loss over all its
     samples either way. With one batch per epoch (full batch) the step's own
     values are the epoch's, and nothing needs adding up.
     """
 
     def __init__(self, history: History, metrics: Sequence[str | Metric], *, summed: bool,
-                 n: int, single_batch: bool) -> None:
+                 n: int, single_batch: bool, weighted: WeightedBatches | None = None) -> None:
+        self.weighted = weighted  # its batches' loss_share weighs their (weighted) losses
         self.metrics = [get_metric(m) for m in metrics]
         self.loss_column = history.column("loss")
         self.metric_columns = [history.column(metric_name(m)) for m in metrics]
@@ -418,7 +488,8 @@ class EpochMeter:
 
     def add(self, state: TrainingState, xb: np.ndarray) -> None:
         weight = xb.shape[0] / self.n
-        self.loss_total += state.loss if self.summed else state.loss * weight
+        share = weight if self.weighted is None else self.weighted.loss_share
+        self.loss_total += state.loss if self.summed else state.loss * share
         for i, metric in enumerate(self.metrics):
             self.metric_totals[i] += metric(state.outputs, state.y_batch) * weight
 

@@ -210,6 +210,16 @@ def test_fit_with_minibatches_dropout_and_batchnorm_equals_numpy(backend, optimi
                      metrics=["mae"], validation_split=0.25)
 
 
+@pytest.mark.parametrize("batching", [dict(batch_size=5, validation_split=0.25),
+                                      dict(batch_size=4, sampler="aw-sgd"), dict()],
+                         ids=["minibatches-split", "aw-sgd", "full-batch"])
+def test_fit_with_sample_weights_equals_numpy(backend, batching):
+    weights = RNG.integers(0, 3, len(X)).astype(float)
+    weights[0] = 1.0  # not all zero
+    _assert_same_run(backend, _deep, lambda: mlplab.adam(0.01), epochs=3, seed=3,
+                     sample_weight=weights, **batching)
+
+
 def test_early_stopping_restores_the_same_weights(backend):
     from mlplab.callbacks import EarlyStopping
 

@@ -42,6 +42,7 @@ def examples():
         "ProgressBar": ProgressBar(force=True, file=sys.stdout),
         "ReducePlateau": CALLBACKS["ReducePlateau"](reduce_lr_on_plateau(0.1, patience=3),
                                                     monitor="loss"),
+        "TensorBoard": CALLBACKS["TensorBoard"]("runs/tb", histograms=False),
         "TrainingDynamics": CALLBACKS["TrainingDynamics"](every=4),
         "Validation": Validation(X, y, get_loss("mae"), metrics=["mse", mse]),
         "WeightPath": WeightPath([(0, "W", 1, 2), (np.int64(2), (3, 0))], every=2),

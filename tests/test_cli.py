@@ -77,27 +77,28 @@ def test_resume_continues_from_the_checkpoint(capsys, tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
-def test_ctrl_c_during_train_says_where_the_checkpoint_is(capsys, monkeypatch, tmp_path):
+def test_ctrl_c_before_the_first_epoch_ends_says_nothing_was_saved(capsys, monkeypatch,
+                                                                   tmp_path):
     def interrupted(settings):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(job, "train_job", interrupted)
     code, _, err = run(capsys, "train", "moons", "--save", str(tmp_path / "m.npz"))
-    assert code == 130 and "--resume" in err and "m.npz.ckpt.npz" in err
-    assert "Traceback" not in err
+    assert code == 130 and "nothing was saved yet" in err and "m.npz.ckpt.npz" in err
+    assert "--resume" not in err and "Traceback" not in err
 
 
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
-        (["train", "nothing"], "'data' parameter of mlplab train must be one of 'tutorial'"),
-        (["train", "moons", "--optimizer", "adamx"], "'optimizer'"),
-        (["train", "moons", "--activation", "swish"], "'activation'"),
-        (["train", "moons", "--learning-rate=-1"], "'alpha'"),
-        (["train", "moons", "--batch-size", "100000"], "'batch_size'"),
-        (["train", "moons", "--config", "/nonexistent.toml"], "'config'"),
+        (["train", "nothing"], "'DATA'"),
+        (["train", "moons", "--optimizer", "adamx"], "'--optimizer'"),
+        (["train", "moons", "--activation", "swish"], "'--activation'"),
+        (["train", "moons", "--learning-rate=-1"], "'--learning-rate'"),
+        (["train", "moons", "--batch-size", "100000"], "'--batch-size'"),
+        (["train", "moons", "--config", "/nonexistent.toml"], "'--config'"),
         (["predict", "/nonexistent.npz", "moons"], "No mlplab model file"),
-        (["train"], "'data'"),
+        (["train"], "'DATA'"),
     ],
 )
 def test_user_mistakes_get_one_line_and_exit_2(capsys, args, fragment):

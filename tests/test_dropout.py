@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 import mlplab
-from mlplab import Activation, Dense, Dropout, Sequential
+from mlplab import MLP, Activation, Dense, Dropout, Sequential, load, save
+from mlplab.cli import main
 from mlplab.layers import layer_from_config
 
 FIXTURES = json.loads((Path(__file__).parent / "fixtures" / "torch_layers.json").read_text())
@@ -179,3 +180,35 @@ def test_a_run_hands_every_member_its_own_stream_and_a_seed_repeats_them():
     single = RandomStreams(Sequential([Dense(2, 3), Dropout(0.5)], seed=0), 9)
     np.testing.assert_array_equal(single.per_layer[1].random(4), draws[0])  # member 0
     assert sorted(first.generators()) == ["batches", "layer_1_0", "layer_1_1", "layer_1_2"]
+
+
+def test_mlp_dropout_follows_every_hidden_activation_and_files_keep_it(tmp_path):
+    net = MLP([3, 5, 4, 2], dropout=0.3, seed=0)
+    kinds = [type(layer) for layer in net.layers]
+    assert kinds == [Dense, Activation, Dropout, Dense, Activation, Dropout, Dense, Activation]
+    assert [layer.rate for layer in net.layers if isinstance(layer, Dropout)] == [0.3, 0.3]
+    assert net.get_config()["dropout"] == 0.3
+    assert "dropout" not in MLP([3, 2], seed=0).get_config()  # old configs stay as they were
+    save(net, tmp_path / "m.npz")
+    back = load(tmp_path / "m.npz")
+    assert back.get_config() == net.get_config()
+    X = np.random.default_rng(0).normal(size=(6, 3))
+    np.testing.assert_array_equal(back.predict(X), net.predict(X))  # predict: no dropout
+
+
+@pytest.mark.parametrize("rate", [1.0, -0.1, "half"])
+def test_mlp_refuses_a_dropout_rate_naming_it(rate):
+    with pytest.raises(ValueError, match="'dropout' parameter of MLP"):
+        MLP([3, 4, 1], dropout=rate)
+
+
+def test_train_dropout_changes_training_and_is_recorded(capsys, tmp_path):
+    weights = []
+    for rate in ("0", "0.5"):
+        model = tmp_path / f"m{rate}.npz"
+        assert main(["train", "moons", "--epochs", "2", "--dropout", rate, "--save",
+                     str(model)]) == 0
+        weights.append(load(model).get_weights()[0])
+    capsys.readouterr()
+    assert not np.array_equal(*weights)
+    assert load(tmp_path / "m0.5.npz").get_config()["dropout"] == 0.5

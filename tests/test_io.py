@@ -1,6 +1,7 @@
 """Model files: round trips, atomic writes, and files that must not load."""
 
 import json
+import os
 import pickle
 import subprocess
 import sys
@@ -76,6 +77,20 @@ def test_saving_over_a_file_is_atomic_and_leaves_no_temporaries(tmp_path):
         write_atomically(path, fail)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["model.npz"]
+
+
+def test_written_files_get_the_usual_permissions_or_keep_those_they_replace(tmp_path):
+    net, _ = trained_mlp()
+    path = tmp_path / "model.npz"
+    umask = os.umask(0o022)
+    try:
+        save(net, path)
+        assert path.stat().st_mode & 0o777 == 0o644  # as open() gives, not mkstemp's 0o600
+        os.chmod(path, 0o640)
+        save(net, path)
+        assert path.stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(umask)
 
 
 WRITER = """

@@ -22,8 +22,8 @@ def targets(loss, n_out):
     return RNG.normal(size=(len(X), n_out))
 
 
-def assert_same_pass(model, loss, y, sample_weights=None):
-    objective = Objective(model, get_loss(loss), X, y)
+def assert_same_pass(model, loss, y, sample_weights=None, batch_weights=None):
+    objective = Objective(model, get_loss(loss), X, y, batch_weights)
     compiled = compile_gradients(objective)
     assert compiled is not None and objective.step_gradients is not objective.gradients
     objective.sample_weights = sample_weights
@@ -56,6 +56,15 @@ def test_no_bias_leaky_slope_an_input_activation_and_sample_weights():
                       Activation("leaky_relu", slope=0.2), Dense(6, 1)], seed=[3, 4])
     weights = RNG.random((len(X), 1))
     assert_same_pass(net, "mse", targets("mse", 1), sample_weights=weights)
+
+
+@pytest.mark.parametrize("loss", sorted(LOSSES))
+def test_per_sample_weights_take_the_same_pass(loss):
+    output = {"softmax_crossentropy": "softmax", "binary_crossentropy": "sigmoid"}.get(loss)
+    weights = RNG.integers(0, 4, len(X)).astype(float)
+    for seed in (0, [0, 1]):
+        net = MLP([4, 5, 2], activation="tanh", output_activation=output or "linear", seed=seed)
+        assert_same_pass(net, loss, targets(loss, 2), batch_weights=weights)
 
 
 def test_models_with_other_layers_use_the_layers_themselves():

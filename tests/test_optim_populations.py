@@ -177,6 +177,11 @@ MEMBER_CASES = {
                                lambda v: sgd(**v, maximize=True)),
     "adam_maximize": (dict(alpha=ALPHA, beta1=per_model(0.9, 0.5, 0.8)),
                       lambda v: adam(**v, maximize=True)),
+    # torch's L2 weight_decay after maximize's negation, one strength per model (0 included)
+    **{f"{factory.__name__}_weight_decay_maximize": (
+        dict(alpha=ALPHA, weight_decay=per_model(0.0, 0.01, 0.3)),
+        lambda v, factory=factory: factory(**v, maximize=True))
+       for factory in (adam, nadam, radam, adamax, adagrad, adadelta)},
     "rprop": (dict(alpha=ALPHA, etas=(per_model(0.5, 0.3, 0.9), per_model(1.2, 1.5, 1.01)),
                    step_sizes=(per_model(1e-6, 1e-3, 0.0), per_model(50.0, 0.2, 0.05))),
               lambda v: rprop(**v)),

@@ -3,7 +3,8 @@
 The fixture comes from tests/fixtures/make_torch_optimizer_fixtures.py (torch
 2.13.0, float64, a 3-5-2 tanh MLP under MSE: 60 full-batch steps, or for NAdam,
 RAdam, Adamax, Rprop, ASGD, SGD with dampening and the maximize cases 200
-steps on mini-batches of 4 rows taken in order). Each case's PyTorch settings
+steps on mini-batches of 4 rows taken in order; weight decay with maximize
+for Adam, AdamW, NAdam, RAdam, Adamax, Adagrad, Adadelta). Each case's PyTorch settings
 are read from the fixture and translated to mlplab's names here, so the two
 sides cannot drift apart unnoticed.
 """
@@ -33,6 +34,7 @@ from mlplab.optim import (
     radam,
     rmsprop,
     rprop,
+    scale,
     sgd,
     step_decay,
 )
@@ -74,17 +76,17 @@ def mlplab_optimizer(case: dict):
                         nesterov=kw["nesterov"], weight_decay=kw["weight_decay"],
                         maximize=maximize)
     elif name == "Adagrad":
-        assert kw["lr_decay"] == 0 and kw["weight_decay"] == 0
+        assert kw["lr_decay"] == 0
         optimizer = adagrad(lr, eps=kw["eps"], initial_accumulator=kw["initial_accumulator_value"],
-                            maximize=maximize)
+                            weight_decay=kw["weight_decay"], maximize=maximize)
     elif name == "Rprop":
         optimizer = rprop(lr, etas=kw["etas"], step_sizes=kw["step_sizes"], maximize=maximize)
     elif name == "ASGD":
         optimizer = asgd(lr, lambd=kw["lambd"], alpha_power=kw["alpha"], t0=kw["t0"],
                          weight_decay=kw["weight_decay"], maximize=maximize)
     elif name == "Adadelta":
-        assert kw["weight_decay"] == 0
-        optimizer = adadelta(lr, rho=kw["rho"], eps=kw["eps"])
+        optimizer = adadelta(lr, rho=kw["rho"], eps=kw["eps"], weight_decay=kw["weight_decay"],
+                             maximize=maximize)
     elif name == "RMSprop":
         assert kw["weight_decay"] == 0
         optimizer = rmsprop(lr, decay=kw["alpha"], eps=kw["eps"], centered=kw["centered"],
@@ -92,21 +94,20 @@ def mlplab_optimizer(case: dict):
     elif name == "Adam":
         assert not kw["amsgrad"]
         beta1, beta2 = kw["betas"]
-        optimizer = adam(lr, beta1=beta1, beta2=beta2, eps=kw["eps"], maximize=maximize)
-        if kw["weight_decay"]:
-            assert not maximize  # torch negates g before adding the decay
-            optimizer = chain(l2_penalty(kw["weight_decay"]), optimizer)
+        optimizer = adam(lr, beta1=beta1, beta2=beta2, eps=kw["eps"],
+                         weight_decay=kw["weight_decay"], maximize=maximize)
     elif name in ("NAdam", "RAdam", "Adamax"):
-        assert kw["weight_decay"] == 0 and not kw.get("decoupled_weight_decay")
+        assert not kw.get("decoupled_weight_decay")
         beta1, beta2 = kw["betas"]
         extra = {"momentum_decay": kw["momentum_decay"]} if name == "NAdam" else {}
         factory = {"NAdam": nadam, "RAdam": radam, "Adamax": adamax}[name]
-        optimizer = factory(lr, beta1=beta1, beta2=beta2, eps=kw["eps"], **extra)
+        optimizer = factory(lr, beta1=beta1, beta2=beta2, eps=kw["eps"],
+                            weight_decay=kw["weight_decay"], maximize=maximize, **extra)
     else:
         assert name == "AdamW" and not kw["amsgrad"]
         beta1, beta2 = kw["betas"]
         optimizer = adamw(lr, beta1=beta1, beta2=beta2, eps=kw["eps"],
-                          weight_decay=kw["weight_decay"])
+                          weight_decay=kw["weight_decay"], maximize=maximize)
     if case["clip_grad_value"] is not None:
         optimizer = chain(clip_by_value(case["clip_grad_value"]), optimizer)
     return optimizer
@@ -169,3 +170,29 @@ def test_maximize_is_the_minimizing_run_on_the_negated_gradient():
             ours, up_state = up.update(grads, up_state, params)
             theirs, down_state = down.update([-g for g in grads], down_state, params)
             assert all(np.array_equal(u, v) for u, v in zip(ours, theirs, strict=True))
+
+
+@pytest.mark.parametrize("factory", [adam, nadam, radam, adamax, adagrad, adadelta])
+def test_weight_decay_with_maximize_negates_the_gradient_first(factory):
+    """g <- -g, then g + weight_decay * W (torch's order): not -(g + weight_decay * W)."""
+    rng = np.random.default_rng(6)
+    params = [rng.normal(size=(3, 2)), rng.normal(size=2)]
+    grads = [rng.normal(size=p.shape) for p in params]
+    ours = factory(0.01, weight_decay=0.5, maximize=True)
+    torch_order = chain(scale(-1.0), l2_penalty(0.5), factory(0.01))
+    penalty_inside = chain(l2_penalty(0.5), factory(0.01, maximize=True))
+    a = ours.update(grads, ours.init(params), params)[0]
+    b = torch_order.update(grads, torch_order.init(params), params)[0]
+    c = penalty_inside.update(grads, penalty_inside.init(params), params)[0]
+    assert all(np.array_equal(u, v) for u, v in zip(a, b, strict=True))
+    assert not all(np.allclose(u, v) for u, v in zip(a, c, strict=True))
+
+
+@pytest.mark.parametrize("factory", [adam, nadam, radam, adamax, adagrad, adadelta])
+def test_weight_decay_config_round_trip(factory):
+    from mlplab.optim import optimizer_from_config
+
+    assert "weight_decay" not in factory(0.01).get_config()  # older configs stay as they were
+    config = factory(0.01, weight_decay=0.25, maximize=True).get_config()
+    assert config["weight_decay"] == 0.25 and config["maximize"] is True
+    assert optimizer_from_config(config).get_config() == config

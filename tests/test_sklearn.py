@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits, load_iris, make_blobs
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.metrics import r2_score
 from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
 from sklearn.pipeline import Pipeline
@@ -203,15 +203,18 @@ def test_a_random_state_instance_is_drawn_from_like_sklearn():
     np.testing.assert_array_equal(again.fit(X, y).model_.get_weights()[0], first)
 
 
-def test_normal_use_prints_no_warnings():
+def test_normal_use_prints_no_warnings_but_convergence_warnings():
     X, y = load_iris(return_X_y=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         classifier = MLPClassifier(**dict(QUICK, max_iter=5)).fit(X, y)  # not converged
         classifier.predict_proba(X)
+        classifier.predict_log_proba(X)
         classifier.score(X, y)
         MLPRegressor(**QUICK).fit(X, y.astype(float)).score(X, y)
         MLPClassifier(**dict(QUICK, early_stopping=True)).fit(X, y)
+    assert caught and all(w.category is ConvergenceWarning for w in caught)
+    assert caught[0].filename == __file__  # it points at the user's call of fit
 
 
 def test_in_a_pipeline():

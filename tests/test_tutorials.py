@@ -136,8 +136,8 @@ def test_part1_text_output(capsys):
     ("args", "fragment"),
     [
         (["part2", "--targets", "0,1,1"], "four numbers"),
-        (["part2", "--hidden", "0", "--iterations", "1"], "'sizes'"),
-        (["part2", "--alphas=-1", "--iterations", "1"], "'alpha'"),
+        (["part2", "--hidden", "0", "--iterations", "1"], "'--hidden' flag"),
+        (["part2", "--alphas=-1", "--iterations", "1"], "'--alphas' flag"),
         (["part1", "--alphas", "1,2"], "single value"),
     ],
 )

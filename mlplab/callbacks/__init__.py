@@ -20,6 +20,7 @@ from mlplab.callbacks.lr_scheduler import LearningRateScheduler
 from mlplab.callbacks.plateau import ReducePlateau
 from mlplab.callbacks.print_error import PrintError
 from mlplab.callbacks.progress import ProgressBar
+from mlplab.callbacks.tensorboard import TensorBoard
 from mlplab.callbacks.validation import Validation
 from mlplab.callbacks.weight_path import WeightPath
 from mlplab.registry import Registry
@@ -34,6 +35,7 @@ for _cls, _alias in [
     (PrintError, "print_error"),
     (ProgressBar, "progress_bar"),
     (ReducePlateau, "reduce_plateau"),
+    (TensorBoard, "tensorboard"),
     (TrainingDynamics, "training_dynamics"),
     (Validation, "validation"),
     (WeightPath, "weight_path"),
@@ -65,6 +67,7 @@ __all__ = [
     "ProgressBar",
     "ReducePlateau",
     "Resumable",
+    "TensorBoard",
     "TrainingDynamics",
     "Validation",
     "WeightPath",

@@ -15,18 +15,27 @@ if TYPE_CHECKING:
     from mlplab.state import TrainingState
 
 
+# What a gradient run that diverged should try; {rate} names the learning rate.
+LEARNING_RATE_ADVICE = "Try a smaller {rate}, or scale the inputs and targets."
+
+
 class DivergenceError(FloatingPointError):
     """Training stopped on a NaN or infinite loss.
 
     Attributes: ``iteration``, ``epoch``, ``models`` (population indices that
     diverged, empty for a single model), ``weights_iteration`` (the iteration
     the kept weights start: the weights of a run stopped after that many
-    iterations) and ``history`` (up to the last finite epoch).
+    iterations), ``history`` (up to the last finite epoch), and the message's
+    parts: ``diagnosis`` (what happened) and ``advice`` (what to try), so a
+    front end can give the advice in its own words (the command line names its
+    learning-rate flag).
     """
 
     def __init__(self, message: str, *, iteration: int, epoch: int,
-                 models: list[int], weights_iteration: int | None = None) -> None:
-        super().__init__(message)
+                 models: list[int], weights_iteration: int | None = None,
+                 advice: str = "") -> None:
+        super().__init__(f"{message} {advice}" if advice else message)
+        self.diagnosis, self.advice = message, advice
         self.iteration, self.epoch, self.models = iteration, epoch, models
         self.weights_iteration = iteration if weights_iteration is None else weights_iteration
         self.history: Any = None
@@ -147,10 +156,10 @@ class DivergenceGuard(Callback):
         first_bad = np.ravel(loss)[np.flatnonzero(~np.isfinite(np.ravel(loss)))[0]]
         who = f" for models {models} of the population" if loss.ndim else ""
         message = (f"Training diverged: the loss became {first_bad}{who} at iteration "
-                   f"{state.iteration} (epoch {state.epoch}); {kept}. Try a smaller alpha "
-                   "(learning rate), or scale the inputs and targets.")
+                   f"{state.iteration} (epoch {state.epoch}); {kept}.")
         return DivergenceError(message, iteration=state.iteration, epoch=state.epoch,
-                               models=models, weights_iteration=weights_iteration)
+                               models=models, weights_iteration=weights_iteration,
+                               advice=LEARNING_RATE_ADVICE.format(rate="alpha (learning rate)"))
 
 
 def _copy_pairs(targets: list[Any], sources: list[Any], is_numpy: bool

@@ -1,4 +1,4 @@
-"""ProgressBar: a tqdm bar over epochs, only when the output is a terminal."""
+"""ProgressBar: a tqdm bar over epochs (plain lines without tqdm), only on a terminal."""
 
 from __future__ import annotations
 
@@ -17,11 +17,13 @@ STREAMS = ("stderr", "stdout")  # the streams a config can name
 
 
 class ProgressBar(Callback):
-    """Show progress over the planned epochs with the latest loss (needs the `progress` extra).
+    """Show progress over the planned epochs with the latest loss (a bar with the `progress` extra).
 
     Off when standard error is not a terminal (logs, CI, pipes) unless
-    ``force=True``; tqdm is imported only when a bar is shown. The loss shown
-    is read to the host once per epoch, and only while a bar is shown.
+    ``force=True``; tqdm is imported only when a bar is shown. Without tqdm
+    each epoch prints one plain line instead, e.g. ``epoch 3/20: loss 0.41,
+    val_loss 0.45``. A resumed run's bar starts at the epoch it resumes from.
+    The values shown are read to the host once per epoch, and only while shown.
     A config writes `file` as None, "stderr" or "stdout".
     """
 
@@ -47,21 +49,27 @@ class ProgressBar(Callback):
 
     def on_train_begin(self, state: TrainingState) -> None:
         stream = self.file or sys.stderr
-        self.bar = None
+        self.bar, self.lines = None, None
         if not (self.force or stream.isatty()):
             return
         try:
             from tqdm.auto import tqdm
-        except ImportError:
-            raise ImportError("The progress bar needs tqdm: pip install 'mlplab[progress]'"
-                              ) from None
-        self.bar = tqdm(total=state.epochs, unit="epoch", file=stream, leave=False)
+        except ImportError:  # no bar: a plain line per epoch says as much
+            self.lines = stream
+            return
+        self.bar = tqdm(total=state.epochs, initial=state.epoch, unit="epoch", file=stream,
+                        leave=False)
 
     def on_epoch_end(self, state: TrainingState) -> None:
         if self.bar is not None:
             self.bar.update(1)
             self.bar.set_postfix(loss=f"{np.mean(state.history.last('loss')):.4g}",
                                  refresh=False)
+        elif self.lines is not None:
+            values = ", ".join(f"{name} {np.mean(state.history.last(name)):.4g}"
+                               for name in state.history.history)
+            print(f"epoch {state.epoch + 1}/{state.epochs}: {values}", file=self.lines,
+                  flush=True)
 
     def on_train_end(self, state: TrainingState) -> None:
         if self.bar is not None:

@@ -29,25 +29,33 @@ class Validation(Callback):
     History as the model computes them (any namespace); the History brings
     them to NumPy when read. A config holds the data as nested lists with its
     dtype, the loss's name and the metrics' names (user functions cannot be
-    written down); it is meant for small held-out sets.
+    written down); it is meant for small held-out sets. sample_weight
+    (n_val,), on the model's backend, weighs the loss as in training (see
+    `mlplab.losses`); the metrics stay unweighted.
     """
 
     def __init__(self, X: np.ndarray, y: np.ndarray, loss: Loss,
-                 metrics: Sequence[str | Metric] = ()) -> None:
+                 metrics: Sequence[str | Metric] = (), sample_weight: Any = None) -> None:
         self.X, self.y, self.loss, self.metrics = X, y, loss, list(metrics)
+        self.sample_weight = sample_weight
         self.names = ["val_loss", *(f"val_{metric_name(m)}" for m in self.metrics)]
 
     def get_config(self) -> dict[str, Any]:
         X, y = np.asarray(to_numpy(self.X)), np.asarray(to_numpy(self.y))
-        return {"type": type(self).__name__, "X": X.tolist(), "y": y.tolist(),
-                "dtype": X.dtype.name, "loss": _loss_config(self.loss),
-                "metrics": [_metric_name(m) for m in self.metrics]}
+        config = {"type": type(self).__name__, "X": X.tolist(), "y": y.tolist(),
+                  "dtype": X.dtype.name, "loss": _loss_config(self.loss),
+                  "metrics": [_metric_name(m) for m in self.metrics]}
+        if self.sample_weight is not None:
+            config["sample_weight"] = np.asarray(to_numpy(self.sample_weight)).tolist()
+        return config
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Validation:
         arguments = config_arguments(cls, config)
         dtype = arguments.pop("dtype", "float64")
         X, y = (np.asarray(arguments.pop(k), dtype=dtype) for k in ("X", "y"))
+        if arguments.get("sample_weight") is not None:
+            arguments["sample_weight"] = np.asarray(arguments["sample_weight"], dtype=dtype)
         loss = arguments.pop("loss")  # a loss's config, or its name (older configs)
         loss = loss_from_config(loss) if isinstance(loss, dict) else get_loss(
             loss, owner=f"{OWNER}.from_config")
@@ -55,7 +63,8 @@ class Validation(Callback):
                    **arguments)
 
     def on_epoch_end(self, state: TrainingState) -> None:
-        results = evaluate(state.model, self.X, self.y, self.loss, self.metrics)
+        results = evaluate(state.model, self.X, self.y, self.loss, self.metrics,
+                           sample_weight=self.sample_weight)
         for name, value in zip(self.names, results.values(), strict=True):
             state.history.column(name).append(value)
 

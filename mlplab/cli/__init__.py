@@ -9,6 +9,12 @@ mlplab export MODEL OUT.onnx
 mlplab sweep [--alpha 0.1,1,10] [--hidden 4,8] [--seed 1,2,3] ... [--csv F] [--plot F]
 mlplab surface [--weights "0,W,0,0;2,W,1,0"] [--out surface.png] [--slice slice.png]
 mlplab lr-find --data digits [--layers 64] [--optimizer sgd] [--steps 200] [--plot lr.png]
+mlplab race [--function valley] [--optimizers sgd,momentum,adam] [--steps N] [--out race.gif]
+mlplab race --data moons [--optimizers sgd,momentum,adam] [--epochs 30] [--out curves.png]
+mlplab --version
+
+A value the library refuses is reported naming the flag, TOML key or recorded
+setting it came from (see `mlplab.cli.flags`).
 """
 
 from __future__ import annotations
@@ -17,10 +23,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+import mlplab
 from mlplab.callbacks import DivergenceError
-from mlplab.cli.common import RunInterruptedError, check_outputs
+from mlplab.cli.common import RunInterruptedError, check_extras, check_outputs
+from mlplab.cli.flags import in_users_words
 from mlplab.cli.lab import add_lr_find, add_surface, add_sweep
 from mlplab.cli.models import add_predict_and_evaluate, add_train
+from mlplab.cli.race import add_race
 from mlplab.cli.reproduce import add_reproduce
 from mlplab.io import ModelFileError
 
@@ -30,6 +39,7 @@ __all__ = ["build_parser", "main"]
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mlplab", description="Multi-layer perceptrons "
                                      "from scratch: the tutorials reproduced, and a lab.")
+    parser.add_argument("--version", action="version", version=f"mlplab {mlplab.__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     add_reproduce(commands)
     add_train(commands)
@@ -37,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_sweep(commands)
     add_surface(commands)
     add_lr_find(commands)
+    add_race(commands)
     return parser
 
 
@@ -48,13 +59,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     (a full disk, a folder that cannot be written) and a diverging run each
     print one line naming the flag or file; only a bug in mlplab shows a traceback.
     """
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     try:
         check_outputs(args)
+        check_extras(args)
         print(args.run(args))
     except (ValueError, TypeError, ModelFileError, OSError, ImportError,
             DivergenceError) as error:
-        print(f"mlplab {args.command}: error: {_one_line(error)}", file=sys.stderr)
+        text = in_users_words(error, args, parser)
+        print(f"mlplab {args.command}: error: {_one_line(text)}", file=sys.stderr)
         return 2
     except RunInterruptedError as interrupted:
         print(f"mlplab {args.command}: {interrupted}", file=sys.stderr)
@@ -64,5 +78,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _one_line(error: BaseException) -> str:
+def _one_line(error: str) -> str:
     return " ".join(str(error).split())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -71,6 +72,30 @@ def check_outputs(args: argparse.Namespace) -> None:
         raise ValueError(str(invalid(flag, f"mlplab {args.command}",
                                      "a file in a folder that exists and can be written",
                                      problem, raw=True)))
+
+
+# The optional packages a command needs before it starts, by argparse destination: a
+# picture asked for must not fail after an hour of training.
+EXTRAS = {"plot": ("matplotlib", "plot")}
+ALWAYS = {"surface": "plot"}  # destinations a command always uses
+
+
+def check_extras(args: argparse.Namespace) -> None:
+    """Refuse, before any work, a flag whose optional package is not installed."""
+    for dest, (module, extra) in EXTRAS.items():
+        if getattr(args, dest, None) is not None:
+            require(module, extra, f"--{dest}")
+        elif ALWAYS.get(args.command) == dest:
+            require(module, extra, f"mlplab {args.command}")
+
+
+def require(module: str, extra: str, who: str) -> None:
+    """Raise ImportError naming `who` (a flag or command) and the extra to install."""
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        raise ImportError(f"{who} needs {module}, which is not installed: pip install "
+                          f"'mlplab[{extra}]'") from None
 
 
 class RunInterruptedError(Exception):

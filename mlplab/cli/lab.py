@@ -8,6 +8,7 @@ from typing import Any
 
 from mlplab.activations import ACTIVATIONS
 from mlplab.cli.common import listed, number_list, positive_int, save_png
+from mlplab.cli.flags import record_sources
 from mlplab.data import load as load_data
 from mlplab.job import TrainSettings, lr_find_job, read_config
 from mlplab.lab.grid import GRADIENT_OPTIMIZERS
@@ -96,7 +97,9 @@ def _sweep_settings(args: argparse.Namespace) -> dict[str, Any]:
     settings = read_config(args.config, "mlplab sweep", SWEEP_KEYS) if args.config else {}
     flags = {axis: getattr(args, axis) for axis in SWEEP_AXES}
     flags.update(data=args.data, every=args.every, n_jobs=args.jobs)
-    settings.update({k: v for k, v in flags.items() if v is not None})
+    flags = {k: v for k, v in flags.items() if v is not None}
+    record_sources(args, set(settings) - set(flags), "config", args.config)
+    settings.update(flags)
     return settings
 
 

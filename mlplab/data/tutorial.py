@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlplab._checks import check_choice
+from mlplab._checks import check_choice, invalid
 
 TUTORIAL_X = np.array([[0, 0, 1], [0, 1, 1], [1, 0, 1], [1, 1, 1]], dtype=np.float64)
 TUTORIAL_TARGETS = {"part1": [0, 0, 1, 1], "part2": [0, 1, 1, 0]}
@@ -21,6 +21,6 @@ def tutorial_xy(targets: str | list[float] = "part1") -> tuple[np.ndarray, np.nd
                                                 TUTORIAL_TARGETS)]
     y = np.asarray(targets, dtype=np.float64).reshape(-1, 1)
     if y.shape != (4, 1):
-        raise ValueError("The 'targets' parameter of tutorial_xy must be 'part1', 'part2' or "
-                         f"four numbers. Got {len(y)} numbers instead.")
+        raise invalid("targets", "tutorial_xy", "'part1', 'part2' or four numbers",
+                      f"{len(y)} numbers", raw=True)
     return TUTORIAL_X.copy(), y

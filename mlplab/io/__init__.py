@@ -1,6 +1,9 @@
-"""Model files: `save`, `load` and `read_metadata`; one NPZ file, no pickle anywhere.
+"""Model files: `save`, `load` and `read_metadata`; one NPZ or safetensors file, no pickle.
 
-The file is a NumPy ``.npz`` archive holding each parameter and buffer array
+The file's extension chooses its format: ``.safetensors`` is a safetensors file
+(`mlplab.io.safetensors_file`: the same header as its metadata, the arrays as
+tensors, the same checks in the same order); any other is the default, a
+NumPy ``.npz`` archive holding each parameter and buffer array
 (``param_0``, ``param_1``, ..., ``buffer_0``, ...) and one more entry,
 ``__mlplab__``, whose bytes are a UTF-8 JSON header:
 
@@ -31,6 +34,8 @@ The parts, one concept a module:
 
 - `mlplab.io.archive`: the NPZ archive itself, written and read (checks 1, 2,
   5 and 6), with its size and depth limits and the checksum;
+- `mlplab.io.safetensors_file`: the same model in a safetensors file, written
+  through the ``safetensors`` package and read with the same checks;
 - `mlplab.io.shapes`: what a config implies without building the model
   (checks 3 and 4);
 - `mlplab.io.atomic`: writing a file atomically, and clearing what a killed
@@ -66,6 +71,7 @@ from mlplab.io.archive import (
     write_archive,
 )
 from mlplab.io.atomic import STALE_AFTER, remove_stale_temporaries, write_atomically
+from mlplab.io.safetensors_file import is_safetensors, read_safetensors, write_safetensors
 from mlplab.io.shapes import (
     BYTES_PER_MEMBER_LAYER,
     MEMBER_LAYERS,
@@ -93,6 +99,9 @@ def save(model: Any, path: str | os.PathLike, *, metadata: dict[str, Any] | None
 
     metadata: optional JSON-able facts to keep beside the model (the command
     line stores the task, the classes and the input scaling); see `read_metadata`.
+    The extension chooses the format: ``.safetensors`` writes a safetensors file
+    (needs ``pip install "mlplab[safetensors]"``), anything else (``.npz``, the
+    default) an NPZ archive.
     """
     path = checked_path(path, "save")
     header = _savable_header(model, path, metadata)
@@ -103,7 +112,7 @@ def save(model: Any, path: str | os.PathLike, *, metadata: dict[str, Any] | None
         raise invalid("model", "save", f"a model that loading can rebuild from its file: at "
                       f"most {allowed} layers x population members for weights this size",
                       f"{work} ({model!r})", raw=True)
-    write_archive(path, header, arrays)
+    (write_safetensors if is_safetensors(path) else write_archive)(path, header, arrays)
     return path
 
 
@@ -127,19 +136,28 @@ def load(path: str | os.PathLike, *, backend: Any = None) -> Any:
 
     backend: where the loaded model computes ("numpy", "cupy", ...); None
     leaves it on NumPy, following the data of its first predict or fit.
+    A ``.safetensors`` extension reads a safetensors file (no package needed),
+    any other an NPZ archive; both pass the same checks.
     """
     path = checked_path(path, "load")
     if backend is not None:
         backend = get_backend(backend, owner="load")
-    header, arrays = read_archive(path, FORMAT, VERSION, for_building=True)
+    header, arrays = _read(path, for_building=True)
     model = built_model(header["config"], arrays, path, "mlplab model")
     return model if backend is None else model.to(backend)
 
 
 def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
     """The metadata a model file was saved with (checked like the rest of the file)."""
-    header, _ = read_archive(checked_path(path, "read_metadata"), FORMAT, VERSION)
+    header, _ = _read(checked_path(path, "read_metadata"))
     return header.get("metadata", {})
+
+
+def _read(path: Path, *, for_building: bool = False
+          ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """(header, arrays) of the model file at `path`, in the format its extension names."""
+    read = read_safetensors if is_safetensors(path) else read_archive
+    return read(path, FORMAT, VERSION, for_building=for_building)
 
 
 def checked_path(path: Any, owner: str, name: str = "path") -> Path:

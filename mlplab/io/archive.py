@@ -51,6 +51,13 @@ class ModelFileError(ValueError):
 
 def write_archive(path: Path, header: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
     """An NPZ of `arrays` plus the JSON `header`, completed with array list and checksum."""
+    encoded = np.frombuffer(completed_header(path, header, arrays), dtype=np.uint8)
+    write_atomically(path, lambda file: np.savez(file, **arrays, **{HEADER: encoded}))
+
+
+def completed_header(path: Path, header: dict[str, Any], arrays: dict[str, np.ndarray]
+                     ) -> bytes:
+    """`header` with the list of `arrays` and the checksum, as the UTF-8 JSON a file stores."""
     header = {**header, "arrays": [{"name": name, "shape": list(a.shape), "dtype": a.dtype.str}
                                    for name, a in arrays.items()]}
     header["sha256"] = digest(header, arrays)
@@ -58,8 +65,7 @@ def write_archive(path: Path, header: dict[str, Any], arrays: dict[str, np.ndarr
     if len(encoded) > MAX_HEADER_BYTES:
         raise ValueError(f"Cannot write {path}: its header would be {len(encoded)} bytes, "
                          f"more than the {MAX_HEADER_BYTES} a reader accepts")
-    encoded = np.frombuffer(encoded, dtype=np.uint8)
-    write_atomically(path, lambda file: np.savez(file, **arrays, **{HEADER: encoded}))
+    return encoded
 
 
 def read_archive(path: Path, file_format: str, version: int, *,
@@ -94,61 +100,23 @@ def read_archive(path: Path, file_format: str, version: int, *,
         raise ModelFileError(f"{path} is not a readable {kind} file: {error}") from None
 
 
-class _ArchiveReader:
-    """One open archive, read in the order `mlplab.io` lists: sizes before bytes."""
+class HeaderChecks:
+    """The checks of a model file's JSON header, whatever holds it (NPZ, safetensors).
 
-    def __init__(self, archive: zipfile.ZipFile, path: Path, kind: str) -> None:
-        self.archive, self.path, self.kind = archive, path, kind
-        self.members = self._directory()
+    A reader for one file format subclasses this: it finds the header's bytes
+    (`checked_header`), the config's cost (`check_building`), the arrays it
+    lists against the config (`listed`), and once the arrays are read, the
+    checksum (`checksummed`); everything wrong is `refuse`d naming the file.
+    """
+
+    def __init__(self, path: Path, kind: str) -> None:
+        self.path, self.kind = path, kind
 
     def refuse(self, problem: str) -> ModelFileError:
         return ModelFileError(f"{self.path} is not a readable {self.kind} file: {problem}")
 
-    def _directory(self) -> dict[str, zipfile.ZipInfo]:
-        """Name (without .npy) -> member, after the checks on the zip directory alone."""
-        members: dict[str, zipfile.ZipInfo] = {}
-        size = self.path.stat().st_size
-        for info in self.archive.infolist():
-            name = info.filename.removesuffix(".npy")
-            if name in members:
-                raise self.refuse(f"it holds two members named {info.filename!r}")
-            if info.flag_bits & _NOT_ENCRYPTED:
-                raise self.refuse(f"its member {info.filename!r} is encrypted or patched (zip "
-                                  f"flags {info.flag_bits:#x}); mlplab files are neither")
-            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-                raise self.refuse(f"its member {info.filename!r} uses compression method "
-                                  f"{info.compress_type}; mlplab reads stored or deflated "
-                                  "members only")
-            bound = info.file_size + info.file_size // 1024 + 64  # deflate's worst expansion
-            if (info.compress_type == zipfile.ZIP_STORED
-                    and info.compress_size != info.file_size) or info.compress_size > bound:
-                raise self.refuse(f"its member {info.filename!r} declares {info.file_size} "
-                                  f"bytes but {info.compress_size} compressed")
-            if info.header_offset + info.compress_size > size:
-                raise self.refuse(f"its member {info.filename!r} runs past the end of the file")
-            members[name] = info
-        declared = sum(info.file_size for info in members.values())
-        if declared > MAX_INFLATION * size:
-            raise self.refuse(f"its members would inflate to {declared} bytes, more than "
-                              f"{MAX_INFLATION} times the file's {size} (a zip bomb?)")
-        return members
-
-    def header(self, file_format: str, version: int) -> dict[str, Any]:
-        """The JSON header, bounded in size and depth, of the right format and version."""
-        info = self.members.get(HEADER)
-        if info is None:
-            raise ModelFileError(f"{self.path} is an NPZ archive but not an {self.kind} file "
-                                 f"(no {HEADER!r} entry; it holds {sorted(self.members)[:5]})")
-        if info.file_size > MAX_HEADER_BYTES + NPY_PREAMBLE:
-            raise self.refuse(f"its header is {info.file_size} bytes; a header holds at most "
-                              f"{MAX_HEADER_BYTES}")
-        with self.archive.open(info) as member:
-            stream = _Bounded(member, info.file_size)
-            shape, fortran, dtype = self._npy_header(stream, HEADER)
-            if dtype != np.uint8 or len(shape) != 1 or shape[0] != stream.left:
-                raise self.refuse(f"its header entry holds shape {shape} and dtype {dtype}, "
-                                  "not the bytes of a JSON text")
-            raw = _filled(stream, shape, dtype, fortran).tobytes()
+    def checked_header(self, raw: bytes, file_format: str, version: int) -> dict[str, Any]:
+        """The JSON header in `raw`, bounded in depth, of the right format, version and fields."""
         header = self._parsed(raw)
         found = header.get("format") if isinstance(header, dict) else None
         if found != file_format:
@@ -199,22 +167,16 @@ class _ArchiveReader:
                               f"{self.path.stat().st_size} bytes may make mlplab build at "
                               f"most {allowed}")
 
-    def arrays(self, header: dict[str, Any], extra: re.Pattern[str] | None
-               ) -> dict[str, np.ndarray]:
-        """Every listed array, read only after all of them passed the size checks."""
+    def listed(self, header: dict[str, Any], extra: re.Pattern[str] | None
+               ) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+        """Name -> (shape, dtype) of the header's arrays, checked against its config."""
         listed = {e["name"]: (tuple(e["shape"]), np.dtype(e["dtype"])) for e in header["arrays"]}
         self._check_against_config(header["config"], listed, extra)
-        for name in listed:
-            if name not in self.members:
-                raise ModelFileError(f"{self.path} is missing the array {name!r} its header "
-                                     "lists")
-        unlisted = sorted(set(self.members) - set(listed) - {HEADER})
-        if unlisted:
-            raise self.refuse(f"it holds arrays its header does not list: {unlisted[:5]}")
-        for name, (shape, dtype) in listed.items():
-            self._check_size(name, shape, dtype)
-        arrays = {name: self._array(name, shape, dtype) for name, (shape, dtype) in
-                  listed.items()}
+        return listed
+
+    def checksummed(self, header: dict[str, Any], arrays: dict[str, np.ndarray]
+                    ) -> dict[str, np.ndarray]:
+        """`arrays`, if the header's SHA-256 says they and the header are as saved."""
         if digest(header, arrays) != header["sha256"]:
             raise ModelFileError(f"{self.path} failed its checksum: the weights or settings "
                                  "were changed after saving (or the file is damaged)")
@@ -241,6 +203,79 @@ class _ArchiveReader:
             if name not in implied and (extra is None or not extra.fullmatch(name)):
                 raise self.refuse(f"its header lists an array {name!r} that its config does "
                                   "not imply")
+
+
+class _ArchiveReader(HeaderChecks):
+    """One open archive, read in the order `mlplab.io` lists: sizes before bytes."""
+
+    def __init__(self, archive: zipfile.ZipFile, path: Path, kind: str) -> None:
+        super().__init__(path, kind)
+        self.archive = archive
+        self.members = self._directory()
+
+    def _directory(self) -> dict[str, zipfile.ZipInfo]:
+        """Name (without .npy) -> member, after the checks on the zip directory alone."""
+        members: dict[str, zipfile.ZipInfo] = {}
+        size = self.path.stat().st_size
+        for info in self.archive.infolist():
+            name = info.filename.removesuffix(".npy")
+            if name in members:
+                raise self.refuse(f"it holds two members named {info.filename!r}")
+            if info.flag_bits & _NOT_ENCRYPTED:
+                raise self.refuse(f"its member {info.filename!r} is encrypted or patched (zip "
+                                  f"flags {info.flag_bits:#x}); mlplab files are neither")
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise self.refuse(f"its member {info.filename!r} uses compression method "
+                                  f"{info.compress_type}; mlplab reads stored or deflated "
+                                  "members only")
+            bound = info.file_size + info.file_size // 1024 + 64  # deflate's worst expansion
+            if (info.compress_type == zipfile.ZIP_STORED
+                    and info.compress_size != info.file_size) or info.compress_size > bound:
+                raise self.refuse(f"its member {info.filename!r} declares {info.file_size} "
+                                  f"bytes but {info.compress_size} compressed")
+            if info.header_offset + info.compress_size > size:
+                raise self.refuse(f"its member {info.filename!r} runs past the end of the file")
+            members[name] = info
+        declared = sum(info.file_size for info in members.values())
+        if declared > MAX_INFLATION * size:
+            raise self.refuse(f"its members would inflate to {declared} bytes, more than "
+                              f"{MAX_INFLATION} times the file's {size} (a zip bomb?)")
+        return members
+
+    def header(self, file_format: str, version: int) -> dict[str, Any]:
+        """The JSON header, bounded in size and depth, of the right format and version."""
+        info = self.members.get(HEADER)
+        if info is None:
+            raise ModelFileError(f"{self.path} is an NPZ archive but not an {self.kind} file "
+                                 f"(no {HEADER!r} entry; it holds {sorted(self.members)[:5]})")
+        if info.file_size > MAX_HEADER_BYTES + NPY_PREAMBLE:
+            raise self.refuse(f"its header is {info.file_size} bytes; a header holds at most "
+                              f"{MAX_HEADER_BYTES}")
+        with self.archive.open(info) as member:
+            stream = _Bounded(member, info.file_size)
+            shape, fortran, dtype = self._npy_header(stream, HEADER)
+            if dtype != np.uint8 or len(shape) != 1 or shape[0] != stream.left:
+                raise self.refuse(f"its header entry holds shape {shape} and dtype {dtype}, "
+                                  "not the bytes of a JSON text")
+            raw = _filled(stream, shape, dtype, fortran).tobytes()
+        return self.checked_header(raw, file_format, version)
+
+    def arrays(self, header: dict[str, Any], extra: re.Pattern[str] | None
+               ) -> dict[str, np.ndarray]:
+        """Every listed array, read only after all of them passed the size checks."""
+        listed = self.listed(header, extra)
+        for name in listed:
+            if name not in self.members:
+                raise ModelFileError(f"{self.path} is missing the array {name!r} its header "
+                                     "lists")
+        unlisted = sorted(set(self.members) - set(listed) - {HEADER})
+        if unlisted:
+            raise self.refuse(f"it holds arrays its header does not list: {unlisted[:5]}")
+        for name, (shape, dtype) in listed.items():
+            self._check_size(name, shape, dtype)
+        arrays = {name: self._array(name, shape, dtype) for name, (shape, dtype) in
+                  listed.items()}
+        return self.checksummed(header, arrays)
 
     def _check_size(self, name: str, shape: tuple[int, ...], dtype: np.dtype) -> None:
         info = self.members[name]
@@ -280,6 +315,7 @@ class _ArchiveReader:
             raise self.refuse(f"its array {name!r} holds Python objects, which only pickle "
                               "could read; mlplab reads with allow_pickle=False and refuses it")
         return shape, fortran, dtype
+
 
 
 class _Bounded:

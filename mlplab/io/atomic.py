@@ -35,10 +35,22 @@ def write_atomically(path: Path, write: Callable[[Any], Any]) -> None:
             write(file)
             file.flush()
             os.fsync(file.fileno())
+        os.chmod(temporary, _mode_for(path))
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _mode_for(path: Path) -> int:
+    """The permissions the written file gets: those of the file it replaces, else what a
+    plain ``open(path, "w")`` would give (0o666 less the umask), not mkstemp's private 0o600."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)  # reading the umask means setting it; put it straight back
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def remove_stale_temporaries(path: Path) -> list[Path]:

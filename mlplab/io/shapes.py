@@ -23,7 +23,7 @@ MEMBER_LAYERS = 1 << 15  # layers x population members any file may make load bu
 BYTES_PER_MEMBER_LAYER = 32  # ... or one per this many bytes of the file, if more
 
 _MODEL_KEYS = {"MLP": {"class", "sizes", "activation", "output_activation", "bias", "init",
-                       "dtype", "population", "seed", "dropconnect"},
+                       "dtype", "population", "seed", "dropconnect", "dropout"},
                "Sequential": {"class", "layers", "init", "dtype", "population", "seed"}}
 
 

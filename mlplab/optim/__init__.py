@@ -27,6 +27,7 @@ from mlplab.optim.base import (
 from mlplab.optim.clipping import ClipByGlobalNormState, clip_by_global_norm, clip_by_value
 from mlplab.optim.config import optimizer_config, optimizer_from_config
 from mlplab.optim.maximize import maximizing
+from mlplab.optim.members import ByMemberState, by_member
 from mlplab.optim.momentum import DampedMomentumState, MomentumState, scale_by_momentum
 from mlplab.optim.nadam import NadamState, nadam, scale_by_nadam
 from mlplab.optim.penalties import add_decayed_weights, l1_penalty, l2_penalty
@@ -55,6 +56,7 @@ __all__ = [
     "AdamState",
     "AdamaxState",
     "AsgdState",
+    "ByMemberState",
     "ClipByGlobalNormState",
     "DampedMomentumState",
     "EmptyState",
@@ -76,6 +78,7 @@ __all__ = [
     "apply_updates",
     "asgd",
     "bfgs",
+    "by_member",
     "chain",
     "clip_by_global_norm",
     "clip_by_value",

@@ -49,18 +49,21 @@ def scale_by_adadelta(rho: Any = 0.9, eps: Any = 1e-6, *, owner: str = "scale_by
                      config=config_of("scale_by_adadelta", rho=rho, eps=eps))
 
 
-def adadelta(alpha: Any = 1.0, *, rho: Any = 0.9, eps: Any = 1e-6, maximize: bool = False
-             ) -> GradientTransformation:
+def adadelta(alpha: Any = 1.0, *, rho: Any = 0.9, eps: Any = 1e-6, weight_decay: Any = 0.0,
+             maximize: bool = False) -> GradientTransformation:
     """AdaDelta (Zeiler, 2012): W <- W - alpha * dx, dx from `scale_by_adadelta`.
 
     Zeiler's method has no learning rate (alpha = 1, the default); alpha is
     PyTorch's extra factor, applied after dx enters E[dx^2] as in
     torch.optim.Adadelta. alpha: a float > 0, one value per model, or a schedule.
+    weight_decay: torch's L2 penalty, g <- g + weight_decay * W before the
+    scaling (after maximize's negation, as torch); >= 0, or one per model.
     maximize: ascend the objective instead, as torch's ``maximize=True``
     (see `maximizing`).
     """
     scaling = scale_by_adadelta(rho, eps, owner="adadelta")
-    return with_learning_rate("adadelta", scaling, alpha, maximize=maximize)
+    return with_learning_rate("adadelta", scaling, alpha, weight_decay=weight_decay,
+                              maximize=maximize)
 
 
 LINKS.add("scale_by_adadelta", scale_by_adadelta)

@@ -52,16 +52,19 @@ def scale_by_adagrad(eps: Any = 1e-10, initial_accumulator: Any = 0.0, *,
 
 
 def adagrad(alpha: Any = 0.01, *, eps: Any = 1e-10, initial_accumulator: Any = 0.0,
-            maximize: bool = False) -> GradientTransformation:
+            weight_decay: Any = 0.0, maximize: bool = False) -> GradientTransformation:
     """AdaGrad (Duchi et al., 2011): W <- W - alpha * g / (sqrt(G) + eps), G the sum of g**2.
 
     alpha: a float > 0, one value per model, or a schedule; see `scale_by_adagrad`.
     torch.optim.Adagrad's ``lr_decay`` is the schedule ``alpha / (1 + t * lr_decay)``.
+    weight_decay: torch's L2 penalty, g <- g + weight_decay * W before the
+    scaling (after maximize's negation, as torch); >= 0, or one per model.
     maximize: ascend the objective instead, as torch's ``maximize=True``
     (see `maximizing`).
     """
     scaling = scale_by_adagrad(eps, initial_accumulator, owner="adagrad")
-    return with_learning_rate("adagrad", scaling, alpha, maximize=maximize)
+    return with_learning_rate("adagrad", scaling, alpha, weight_decay=weight_decay,
+                              maximize=maximize)
 
 
 LINKS.add("scale_by_adagrad", scale_by_adagrad)

@@ -98,18 +98,21 @@ def scale_by_adam(beta1: Any = 0.9, beta2: Any = 0.999, eps: Any = 1e-8, *,
 
 
 def adam(alpha: Any = 0.001, *, beta1: Any = 0.9, beta2: Any = 0.999, eps: Any = 1e-8,
-         amsgrad: bool = False, maximize: bool = False) -> GradientTransformation:
+         amsgrad: bool = False, weight_decay: Any = 0.0,
+         maximize: bool = False) -> GradientTransformation:
     """Adam (Kingma & Ba, 2015): W <- W - alpha * m_hat / (sqrt(v_hat) + eps).
 
     See `scale_by_adam` for the moments and AMSGrad; the defaults are the
     paper's (and torch.optim.Adam's). alpha: a float > 0, one value per model,
-    or a schedule. For Adam with an L2 penalty (torch's ``Adam(weight_decay=...)``)
-    chain `l2_penalty` in front; for decoupled weight decay use `adamw`.
+    or a schedule. For decoupled weight decay use `adamw`.
+    weight_decay: torch's L2 penalty, g <- g + weight_decay * W before the
+    scaling (after maximize's negation, as torch); >= 0, or one per model.
     maximize: ascend the objective instead, as torch's ``maximize=True``
     (see `maximizing`).
     """
     moments = scale_by_adam(beta1, beta2, eps, amsgrad=amsgrad, owner="adam")
-    return with_learning_rate("adam", moments, alpha, maximize=maximize)
+    return with_learning_rate("adam", moments, alpha, weight_decay=weight_decay,
+                              maximize=maximize)
 
 
 def adamw(alpha: Any = 0.001, *, beta1: Any = 0.9, beta2: Any = 0.999, eps: Any = 1e-8,

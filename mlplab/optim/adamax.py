@@ -66,16 +66,20 @@ def scale_by_adamax(beta1: Any = 0.9, beta2: Any = 0.999, eps: Any = 1e-8, *,
 
 
 def adamax(alpha: Any = 0.002, *, beta1: Any = 0.9, beta2: Any = 0.999,
-           eps: Any = 1e-8, maximize: bool = False) -> GradientTransformation:
+           eps: Any = 1e-8, weight_decay: Any = 0.0,
+           maximize: bool = False) -> GradientTransformation:
     """AdaMax (Kingma & Ba, 2015): W <- W - alpha / (1 - beta1**t) * m_t / u_t.
 
     See `scale_by_adamax`; the defaults are the paper's (and torch.optim.Adamax's).
     alpha: a float > 0, one value per model, or a schedule.
+    weight_decay: torch's L2 penalty, g <- g + weight_decay * W before the
+    scaling (after maximize's negation, as torch); >= 0, or one per model.
     maximize: ascend the objective instead, as torch's ``maximize=True``
     (see `maximizing`).
     """
     moments = scale_by_adamax(beta1, beta2, eps, owner="adamax")
-    return with_learning_rate("adamax", moments, alpha, maximize=maximize)
+    return with_learning_rate("adamax", moments, alpha, weight_decay=weight_decay,
+                              maximize=maximize)
 
 
 LINKS.add("scale_by_adamax", scale_by_adamax)

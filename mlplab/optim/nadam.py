@@ -117,16 +117,20 @@ def scale_by_nadam(beta1: Any = 0.9, beta2: Any = 0.999, eps: Any = 1e-8,
 
 
 def nadam(alpha: Any = 0.002, *, beta1: Any = 0.9, beta2: Any = 0.999, eps: Any = 1e-8,
-          momentum_decay: Any = 0.004, maximize: bool = False) -> GradientTransformation:
+          momentum_decay: Any = 0.004, weight_decay: Any = 0.0,
+          maximize: bool = False) -> GradientTransformation:
     """NAdam (Dozat, 2016): W <- W - alpha * update_t of `scale_by_nadam`.
 
     The defaults are torch.optim.NAdam's. alpha: a float > 0, one value per
     model, or a schedule.
+    weight_decay: torch's L2 penalty, g <- g + weight_decay * W before the
+    scaling (after maximize's negation, as torch); >= 0, or one per model.
     maximize: ascend the objective instead, as torch's ``maximize=True``
     (see `maximizing`).
     """
     moments = scale_by_nadam(beta1, beta2, eps, momentum_decay, owner="nadam")
-    return with_learning_rate("nadam", moments, alpha, maximize=maximize)
+    return with_learning_rate("nadam", moments, alpha, weight_decay=weight_decay,
+                              maximize=maximize)
 
 
 LINKS.add("scale_by_nadam", scale_by_nadam)

@@ -3,8 +3,10 @@
 Where a link goes in the chain decides what it means. A penalty goes first,
 so the optimizer sees the gradient of ``loss + penalty`` and rescales it like
 any gradient (``chain(l2_penalty(1e-4), adam(1e-3))`` is torch's Adam with
-``weight_decay=1e-4``). Decoupled weight decay goes after the adaptive scaling
-and before the learning rate, so every weight shrinks by ``alpha * rate * W``
+``weight_decay=1e-4``; with ``maximize=True`` write ``adam(1e-3, weight_decay=1e-4,
+maximize=True)``, which negates the gradient before adding the penalty, as torch does,
+where the chain would negate the penalty too). Decoupled weight decay goes after the
+adaptive scaling and before the learning rate, so every weight shrinks by ``alpha * rate * W``
 whatever the gradient's history (AdamW). Both apply to every parameter,
 biases included, as PyTorch's ``weight_decay`` does.
 """

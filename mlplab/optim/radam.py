@@ -103,16 +103,20 @@ def scale_by_radam(beta1: Any = 0.9, beta2: Any = 0.999, eps: Any = 1e-8, *,
 
 
 def radam(alpha: Any = 0.001, *, beta1: Any = 0.9, beta2: Any = 0.999,
-          eps: Any = 1e-8, maximize: bool = False) -> GradientTransformation:
+          eps: Any = 1e-8, weight_decay: Any = 0.0,
+          maximize: bool = False) -> GradientTransformation:
     """RAdam (Liu et al., 2020): W <- W - alpha * update_t of `scale_by_radam`.
 
     The defaults are torch.optim.RAdam's. alpha: a float > 0, one value per
     model, or a schedule.
+    weight_decay: torch's L2 penalty, g <- g + weight_decay * W before the
+    scaling (after maximize's negation, as torch); >= 0, or one per model.
     maximize: ascend the objective instead, as torch's ``maximize=True``
     (see `maximizing`).
     """
     moments = scale_by_radam(beta1, beta2, eps, owner="radam")
-    return with_learning_rate("radam", moments, alpha, maximize=maximize)
+    return with_learning_rate("radam", moments, alpha, weight_decay=weight_decay,
+                              maximize=maximize)
 
 
 LINKS.add("scale_by_radam", scale_by_radam)

@@ -22,6 +22,8 @@ import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+import numpy as np
+
 from mlplab._checks import check_int, check_number, invalid
 from mlplab.optim._hyperparameters import check_nonnegative, check_positive
 from mlplab.optim._lift import per_array, per_member, scale_rule
@@ -233,14 +235,28 @@ def scale_by_learning_rate(alpha: Any, *, owner: str = "scale_by_learning_rate"
 
 
 def with_learning_rate(name: str, scaling: GradientTransformation, alpha: Any, *,
-                       maximize: bool = False) -> GradientTransformation:
+                       weight_decay: Any = 0.0, maximize: bool = False
+                       ) -> GradientTransformation:
     """The optimizer `name`: `scaling` then ``-alpha``, its config `name`'s, ascending if asked.
 
     What adam, nadam, radam, adamax, adagrad and adadelta share: their own
-    scaling link, the learning rate last, and torch's ``maximize`` in front.
+    scaling link, the learning rate last, and in front torch's ``weight_decay``
+    (an L2 penalty, `l2_penalty`) and ``maximize``, in torch's order:
+
+        g <- -g                       (maximize=True)
+        g <- g + weight_decay * W     (weight_decay > 0)
+
+    so a maximizing run still pulls the weights towards 0. The config names
+    weight_decay only when it is set, so older configs and checkpoints still match.
     """
+    from mlplab.optim.penalties import l2_penalty  # penalties sits beside, not below, this
+
+    weight_decay = check_nonnegative("weight_decay", name, weight_decay)
     learning_rate = scale_by_learning_rate(alpha, owner=name)
-    optimizer = named_config(chain(scaling, learning_rate), name, learning_rate, scaling)
+    decays = np.any(np.asarray(weight_decay) != 0)
+    links = [l2_penalty(weight_decay), scaling] if decays else [scaling]
+    extra = {"weight_decay": weight_decay} if decays else {}
+    optimizer = named_config(chain(*links, learning_rate), name, learning_rate, scaling, **extra)
     return maximizing(optimizer, maximize, name)
 
 
