@@ -404,16 +404,16 @@ def _stopping_line(settings: TrainSettings, stopper: EarlyStopping | None, epoch
     if stopper is None:
         return ran
     best = int(np.max(stopper.best_epoch)) + 1
+    watched = "validation loss" if stopper.monitor == "val_loss" else "training loss"
     if stopper.stopped_epoch is not None:
-        watched = "validation loss" if stopper.monitor == "val_loss" else "training loss"
         return (f"{ran}: stopped early, the {watched} last improved at epoch {best} "
                 f"(its weights kept)")
     if epochs - best < (settings.patience or DEFAULT_PATIENCE):
-        message = (f"training reached the epoch cap ({settings.epochs}) while the validation "
-                   f"loss was still improving (best at epoch {best}): raise --epochs")
+        message = (f"training reached the epoch cap ({settings.epochs}) while the {watched} "
+                   f"was still improving (best at epoch {best}): raise --epochs")
         warnings.warn(message, NotConverged, stacklevel=3)
         return f"{ran}; warning: {message}"
-    return f"{ran}: the {stopper.monitor} was best at epoch {best} (its weights kept)"
+    return f"{ran}: the {watched} was best at epoch {best} (its weights kept)"
 
 
 class NotConverged(UserWarning):

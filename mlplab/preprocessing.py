@@ -3,7 +3,9 @@
 `TablePreprocessor.fit` learns, from the training rows only:
 
 - which columns are inputs: every column but the target, the ones the user
-  drops (IDs) and the constant ones (one distinct value, or none);
+  drops (IDs), the constant ones (one distinct value, or none) and text columns
+  with a different value in most rows (more than MANY_CATEGORIES and than half
+  the rows: names, free text);
 - for a number column x: the fill value m (the median) for missing entries and
   the standardization z = (x_filled - mean) / scale (scale the population
   standard deviation);
@@ -31,6 +33,8 @@ TASKS = ("auto", "classification", "regression")
 IMPUTE = ("median", "none")
 MAX_CLASSES = 100
 ROWS_PER_CLASS = 5
+MANY_CATEGORIES = 100  # a text column with more distinct values than this and than half the
+# rows is an ID or free text: its one-hot columns would only memorize rows, so it is not used
 
 
 def detect_task(values: np.ndarray, name: str, task: str = "auto",
@@ -120,6 +124,10 @@ class TablePreprocessor:
             raise _missing_error(name, values, "mlplab train")
         if values.dtype == object:
             categories, counts = np.unique(seen.astype(str), return_counts=True)
+            if len(categories) > max(MANY_CATEGORIES, len(values) / 2):
+                config["ignored"][name] = (f"text with {len(categories)} distinct values in "
+                                           f"{len(values)} rows (an ID or free text?)")
+                return
             fill = str(categories[np.argmax(counts)])
             config["texts"].append({"name": name, "categories": categories.tolist(),
                                     "fill": fill})

@@ -164,8 +164,8 @@ def test_the_defaults_beat_predicting_the_mean_on_a_regression_far_from_zero(cap
     y = 150 + 40 * X[:, 0] - 20 * X[:, 1] ** 2 + rng.normal(0, 5, 300)
     path = write_rows(tmp_path / "r.csv", ["a", "b", "c", "y"],
                       [[*np.round(x, 4), round(t, 2)] for x, t in zip(X, y, strict=True)])
-    code, out, err = run(capsys, "train", path, "--target", "y", "--test-split", "0.2",
-                         "--save", tmp_path / "r.npz")
+    code, _, err = run(capsys, "train", path, "--target", "y", "--test-split", "0.2",
+                       "--save", tmp_path / "r.npz")
     assert code == 0, err
     scores = read_metadata(tmp_path / "r.npz")["test"]
     assert scores["mae"] < 0.35 * scores["mean_mae"]  # the mean predictor's MAE is about 40
@@ -250,3 +250,22 @@ def test_other_table_formats_train_and_predict(capsys, tmp_path, suffix):
     assert code == 0, err
     assert "classification (2 classes: hi, lo)" in out
     assert run(capsys, "predict", tmp_path / "m.npz", path)[0] == 0
+
+
+def test_the_readme_walkthrough_on_the_shipped_example(capsys, tmp_path):
+    """README "Your own table": the commands on examples/fruit.csv print what it shows."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("$ mlplab train examples/fruit.csv")[1].split("```")[0]
+    code, out, err = run(capsys, "train", root / "examples" / "fruit.csv", "--target",
+                         "quality", "--drop", "id", "--test-split", "0.2", "--save",
+                         tmp_path / "fruit.npz")
+    assert code == 0, err
+    # The data's side is exact; the training's numbers only as the README shows them rounded.
+    assert out.splitlines()[:9] == shown.strip().splitlines()[1:10]
+    code, out, err = run(capsys, "predict", tmp_path / "fruit.npz",
+                         root / "examples" / "fruit_new.csv", "--proba")
+    assert code == 0 and out.splitlines()[0] == "quality,proba_good,proba_poor"
+    assert len(out.splitlines()) == 9

@@ -93,5 +93,14 @@ def test_config_round_trips_through_json():
     again = TablePreprocessor.from_config(json.loads(json.dumps(pre.get_config())))
     np.testing.assert_array_equal(again.transform(train), pre.transform(train))
     assert again.classes == ["p", "q"] and again.summary() == pre.summary()
-    with pytest.raises(ValueError, match="from TablePreprocessor.get_config"):
+    with pytest.raises(ValueError, match=r"from TablePreprocessor\.get_config"):
         TablePreprocessor.from_config({"columns": []})
+
+
+def test_a_text_column_of_mostly_distinct_values_is_not_used():
+    names = [f"name {i}" for i in range(300)]
+    train = table(name=names, x=np.arange(300.0), y=[0.0, 1.0] * 150)
+    pre = TablePreprocessor().fit(train, target="y", task="classification")
+    assert pre.input_columns == ["x"]
+    assert pre.config["ignored"]["name"] == ("text with 300 distinct values in 300 rows (an ID "
+                                             "or free text?)")

@@ -15,6 +15,7 @@ from mlplab.data.mnist_1d import mnist1d
 from mlplab.data.scaling import Standardizer
 from mlplab.data.sklearn_sets import breast_cancer, digits, iris, wine
 from mlplab.data.splitting import TrainTest, TrainValTest, train_test_split, train_val_test_split
+from mlplab.data.table import Table, read_table
 from mlplab.data.toy import circles, moons, spirals, xor
 from mlplab.data.tutorial import TUTORIAL_TARGETS, TUTORIAL_X, tutorial_xy
 
@@ -25,6 +26,7 @@ __all__ = [
     "TUTORIAL_X",
     "Dataset",
     "Standardizer",
+    "Table",
     "TrainTest",
     "TrainValTest",
     "breast_cancer",
@@ -35,6 +37,7 @@ __all__ = [
     "load_array",
     "load_csv",
     "mnist1d",
+    "read_table",
     "moons",
     "spirals",
     "train_test_split",
