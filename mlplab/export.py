@@ -71,6 +71,7 @@ def to_onnx(model: Any, *, preprocessing: dict[str, Any] | None = None) -> Any:
     for i, layer in enumerate(model.layers):
         name = graph.add_layer(i, layer, name)
     outputs = graph.add_outputs(name, preprocessing, model.n_outputs)
+    _check_input_names(inputs, graph)
     opsets = [helper.make_opsetid("", OPSET)]
     if preprocessing is not None and preprocessing["texts"]:
         opsets.append(helper.make_opsetid("ai.onnx.ml", ML_OPSET))
@@ -80,6 +81,15 @@ def to_onnx(model: Any, *, preprocessing: dict[str, Any] | None = None) -> Any:
                               ir_version=IR_VERSION)
     onnx.checker.check_model(proto)
     return proto
+
+
+def _check_input_names(inputs: list[Any], graph: _Graph) -> None:
+    """Refuse a text column named like one of the graph's own tensors (W0, relu1, ...)."""
+    own = {t.name for t in graph.initializers} | {o for n in graph.nodes for o in n.output}
+    taken = sorted({i.name for i in inputs} & own)
+    if taken:
+        raise invalid("preprocessing", "to_onnx", "text columns named other than the graph's "
+                      "own tensors", f"the columns {taken}", raw=True)
 
 
 def export_onnx(model: Any, path: str | os.PathLike, *,
@@ -159,21 +169,25 @@ class _Graph:
         numbers = config["numbers"]
         if numbers:
             inputs.append(helper.make_tensor_value_info("input", elem, ["batch", len(numbers)]))
-            nan = self.node("IsNaN", ["input"], "missing")
-            fill = self.constant("fill", [c["fill"] for c in numbers])
-            filled = self.node("Where", [nan, fill, "input"], "filled")
-            centred = self.node("Sub", [filled, self.constant("mean", [c["mean"] for c in
-                                                                        numbers])], "centred")
+            nan = self.node("IsNaN", ["input"], "_missing")
+            fill = self.constant("_fill", [c["fill"] for c in numbers])
+            filled = self.node("Where", [nan, fill, "input"], "_filled")
+            centred = self.node("Sub", [filled, self.constant("_mean", [c["mean"] for c in
+                                                                        numbers])], "_centred")
             blocks.append(self.node("Div", [centred, self.constant(
-                "scale", [c["scale"] for c in numbers])], "scaled"))
+                "_scale", [c["scale"] for c in numbers])], "_scaled"))
         for j, column in enumerate(config["texts"]):
+            if column["name"] in ("input", "output", "label"):
+                raise invalid("preprocessing", "to_onnx", "text columns named other than "
+                              "'input', 'output' and 'label' (the graph's own names)",
+                              column["name"])
             inputs.append(helper.make_tensor_value_info(column["name"], self.helper.
                                                         np_dtype_to_tensor_dtype(
                                                             np.dtype(object)), ["batch", 1]))
             blocks.append(self._one_hot(j, column, config["impute"]))
         if len(blocks) == 1:
             return blocks[0], inputs
-        return self.node("Concat", blocks, "features", axis=1), inputs
+        return self.node("Concat", blocks, "_features", axis=1), inputs
 
     def _one_hot(self, j: int, column: dict[str, Any], impute: str) -> str:
         """A text column's one-hot block: LabelEncoder to an index, Equal with 0..K-1."""
@@ -181,24 +195,24 @@ class _Graph:
         markers = sorted({v for m in MISSING for v in (m, m.upper(), m.title())}
                          - set(categories))
         fill = categories.index(column["fill"]) if impute != "none" else -1
-        index = self.node("LabelEncoder", [column["name"]], f"text_index{j}",
+        index = self.node("LabelEncoder", [column["name"]], f"_text_index{j}",
                           domain="ai.onnx.ml", keys_strings=categories + markers,
                           values_int64s=list(range(len(categories))) + [fill] * len(markers),
                           default_int64=-1)
-        levels = self.typed(f"text_levels{j}", np.arange(len(categories), dtype=np.int64),
+        levels = self.typed(f"_text_levels{j}", np.arange(len(categories), dtype=np.int64),
                             self.helper.np_dtype_to_tensor_dtype(np.dtype(np.int64)))
-        equal = self.node("Equal", [index, levels], f"text_equal{j}")
-        return self.node("Cast", [equal], f"text_one_hot{j}",
+        equal = self.node("Equal", [index, levels], f"_text_equal{j}")
+        return self.node("Cast", [equal], f"_text_one_hot{j}",
                          to=self.helper.np_dtype_to_tensor_dtype(self.dtype))
 
     def add_outputs(self, x: str, config: dict[str, Any] | None, n_outputs: int) -> list[Any]:
         """The graph's outputs: the network's; with preprocessing, labels or target units."""
         helper, elem = self.helper, self.helper.np_dtype_to_tensor_dtype(self.dtype)
         if config is not None and config["task"] == "regression":
-            scaled = self.node("Mul", [x, self.constant("target_scale", config["target_scale"])],
-                               "target_scaled")
-            x = self.node("Add", [scaled, self.constant("target_mean", config["target_mean"])],
-                          "target_value")
+            scaled = self.node("Mul", [x, self.constant("_target_scale", config["target_scale"])],
+                               "_target_scaled")
+            x = self.node("Add", [scaled, self.constant("_target_mean", config["target_mean"])],
+                          "_target_value")
         self.nodes.append(helper.make_node("Identity", [x], ["output"]))
         outputs = [helper.make_tensor_value_info("output", elem, ["batch", n_outputs])]
         if config is not None and config["task"] == "classification":
@@ -208,8 +222,8 @@ class _Graph:
                     else np.dtype(np.float64))
             label_elem = helper.np_dtype_to_tensor_dtype(kind)
             labels = classes if kind == np.dtype(object) else classes.astype(kind)
-            table = self.typed("classes", labels, label_elem)
-            best = self.node("ArgMax", ["output"], "best_class", axis=1, keepdims=0)
+            table = self.typed("_classes", labels, label_elem)
+            best = self.node("ArgMax", ["output"], "_best_class", axis=1, keepdims=0)
             self.nodes.append(helper.make_node("Gather", [table, best], ["label"]))
             outputs.append(helper.make_tensor_value_info("label", label_elem, ["batch"]))
         return outputs

@@ -102,3 +102,16 @@ def test_cli_export_carries_the_preprocessing_of_a_trained_model(tmp_path, capsy
     assert np.isnan(raw).any()
     np.testing.assert_allclose(run_onnx(onnx_file, raw)[:, 0], predicted, rtol=1e-5)
     assert np.mean(np.abs(predicted - y)) < 0.3 * np.mean(np.abs(y - y.mean()))
+
+
+def test_a_text_column_named_like_a_tensor_of_the_graph_is_refused():
+    config = {"columns": ["a", "W0", "y"], "target": "y", "task": "regression",
+              "impute": "median", "numbers": [{"name": "a", "fill": 0.0, "mean": 0.0,
+                                               "scale": 1.0}],
+              "texts": [{"name": "W0", "categories": ["p", "q"], "fill": "p"}],
+              "ignored": {}, "summary": [], "target_mean": 0.0, "target_scale": 1.0}
+    with pytest.raises(ValueError, match=r"graph's own tensors. Got the columns \['W0'\]"):
+        to_onnx(MLP([3, 2, 1], seed=0), preprocessing=config)
+    config["texts"][0]["name"] = "label"
+    with pytest.raises(ValueError, match="'input', 'output' and 'label'"):
+        to_onnx(MLP([3, 2, 1], seed=0), preprocessing=config)

@@ -62,6 +62,10 @@ def test_numpy_files_become_tables(tmp_path):
     np.savez(tmp_path / "b.npz", X=np.ones((3, 2)), y=np.array(["u", "v", "u"]))
     table = read_table(tmp_path / "b.npz")
     assert table.names == ["0", "1", "y"] and table.column("y").tolist() == ["u", "v", "u"]
+    np.savez(tmp_path / "d.npz", X=np.ones((3, 2)), y=np.ones((3, 2)))
+    with pytest.raises(ValueError, match=r"one target\)\. Got X of shape \(3, 2\) and dtype "
+                       r"float64, y of shape \(3, 2\) in d.npz"):
+        read_table(tmp_path / "d.npz")
     np.save(tmp_path / "c.npy", np.array(["x"]))
     with pytest.raises(ValueError, match="2-D array of numbers"):
         read_table(tmp_path / "c.npy")

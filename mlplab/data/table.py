@@ -237,10 +237,13 @@ def _numpy_table(path: Path, owner: str) -> Table:
         except (ValueError, OSError, EOFError) as error:
             raise invalid("data", owner, "arrays saved without pickle",
                           f"{path.name} ({error})", raw=True) from None
-    if X.ndim != 2 or X.dtype.kind not in "biuf" or (y is not None and len(y) != len(X)):
+    if X.ndim != 2 or X.dtype.kind not in "biuf" or (y is not None and (
+            y.ndim != 1 or len(y) != len(X))):
+        shapes = f"X of shape {X.shape} and dtype {X.dtype}" + (
+            "" if y is None else f", y of shape {y.shape}")
         raise invalid("data", owner, "an .npz archive with a 2-D array 'X' of numbers and "
-                      "'y' of one row per row of X", f"X of shape {X.shape} and dtype "
-                      f"{X.dtype} in {path.name}", raw=True)
+                      "'y' of one value per row of X (one target)", f"{shapes} in {path.name}",
+                      raw=True)
     return Table.from_arrays(X, y, source=path.name, target="y")
 
 
