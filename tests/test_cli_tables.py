@@ -269,3 +269,14 @@ def test_the_readme_walkthrough_on_the_shipped_example(capsys, tmp_path):
                          root / "examples" / "fruit_new.csv", "--proba")
     assert code == 0 and out.splitlines()[0] == "quality,proba_good,proba_poor"
     assert len(out.splitlines()) == 9
+
+
+def test_unseen_categories_are_noted_beside_the_predictions(capsys, tmp_path, fruit):
+    model = tmp_path / "m.npz"
+    assert run(capsys, "train", fruit, "--target", "label", "--drop", "id", "--save", model,
+               "--epochs", "5")[0] == 0
+    new = write_rows(tmp_path / "new.csv", ["size", "weight", "colour"],
+                     [[10, 50, "purple"], [9, 40, "red"]])
+    code, out, err = run(capsys, "predict", model, new)
+    assert code == 0 and out.splitlines()[0] == "label" and len(out.splitlines()) == 3
+    assert "'colour': 1 values unseen in training ('purple') encoded as all zeros" in err

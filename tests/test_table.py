@@ -27,6 +27,8 @@ def test_delimiters_are_sniffed_or_given_and_tsv_is_tab(tmp_path):
     assert semi.names == ["a", "b"] and semi.column("a").tolist() == ["1,5", "2,5"]
     tabs = read_table(write(tmp_path / "t.tsv", "a\tb\n1\t2\n"))
     assert tabs.names == ["a", "b"]
+    assert read_table(write(tmp_path / "t.txt", "a\tb\n1\t2\n"), delimiter="\\t").names == [
+        "a", "b"]
     bars = read_table(write(tmp_path / "b.txt", "a|b\n1|2\n"), delimiter="|")
     assert bars.column("b").tolist() == [2.0]
 

@@ -2,8 +2,8 @@
 
 mlplab reproduce part1 [--iterations N] [--targets 0,0,1,1] [--directions] [--json]
 mlplab reproduce part2 [--hidden 4,8] [--alphas 0.1,1,10] [--targets 0,1,1,0] ...
-mlplab train DATA [--target COL] [--layers 64,32] [--epochs 20] ... [--config FILE.toml]
-mlplab predict MODEL DATA [--output FILE]
+mlplab train DATA [--target COL] [--drop ID,...] [--test-split 0.2] [--layers 64,32] ...
+mlplab predict MODEL DATA [--proba] [--output FILE.csv]
 mlplab evaluate MODEL DATA
 mlplab export MODEL OUT.onnx
 mlplab sweep [--alpha 0.1,1,10] [--hidden 4,8] [--seed 1,2,3] ... [--csv F] [--plot F]

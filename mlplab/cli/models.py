@@ -6,6 +6,7 @@ import argparse
 import csv
 import io
 import shlex
+import sys
 import time
 import warnings
 from dataclasses import asdict, fields
@@ -255,12 +256,12 @@ def _predict(args: argparse.Namespace) -> str:
         raise ValueError("The '--proba' flag of mlplab predict needs a classifier. Got a "
                          "regression model instead.")
     text = _predictions_csv(predictions, args.proba)
-    notes = [f"note: {line}" for line in predictions.notes]
+    for line in predictions.notes:  # beside the CSV, not in it
+        print(f"mlplab predict: note: {line}", file=sys.stderr)
     if args.output:
         write_atomically(Path(args.output), lambda file: file.write(text.encode("utf-8")))
-        return "\n".join([*notes, f"wrote {len(predictions.labels)} predictions to "
-                          f"{args.output}"])
-    return "\n".join([*notes, text.rstrip("\n")])
+        return f"wrote {len(predictions.labels)} predictions to {args.output}"
+    return text.rstrip("\n")
 
 
 def _predictions_csv(predictions: job.Predictions, proba: bool) -> str:
