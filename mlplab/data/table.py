@@ -119,9 +119,9 @@ def read_table(path: str | os.PathLike, *, delimiter: str | None = None,
                owner: str = "read_table") -> Table:
     """The table in a file: .csv/.tsv/.txt (text), .npy/.npz (NumPy), .parquet.
 
-    delimiter: one character for text files ("\\t" or "tab" for a tab); None picks tab for
-    .tsv/.tab and
-    otherwise sniffs the first lines (comma, semicolon, tab or bar; comma if unsure).
+    delimiter: one character for text files ("\\t" or "tab" for a tab); None picks tab
+    for .tsv/.tab and otherwise sniffs the first lines (comma, semicolon, tab or bar;
+    comma if unsure).
     A text file's first line is a header when none of its fields is a number;
     without a header the columns are named "0", "1", ....
     """
@@ -133,7 +133,8 @@ def read_table(path: str | os.PathLike, *, delimiter: str | None = None,
         return _numpy_table(path, owner)
     if suffix in (".parquet", ".pq"):
         return _parquet_table(path, owner)
-    delimiter = {"\\t": "\t", "tab": "\t"}.get(delimiter, delimiter)  # as a shell passes it
+    if delimiter in ("\\t", "tab"):  # as a shell passes a tab
+        delimiter = "\t"
     if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
         raise invalid("delimiter", owner, "a single character such as ',' or '\\t'", delimiter)
     try:
