@@ -9,6 +9,7 @@ mlplab export MODEL OUT.onnx
 mlplab sweep [--alpha 0.1,1,10] [--hidden 4,8] [--seed 1,2,3] ... [--csv F] [--plot F]
 mlplab surface [--weights "0,W,0,0;2,W,1,0"] [--out surface.png] [--slice slice.png]
 mlplab lr-find --data digits [--layers 64] [--optimizer sgd] [--steps 200] [--plot lr.png]
+mlplab playground [--host 127.0.0.1] [--port 0] [--open]
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from mlplab.callbacks import DivergenceError
 from mlplab.cli.common import RunInterruptedError, check_outputs
 from mlplab.cli.lab import add_lr_find, add_surface, add_sweep
 from mlplab.cli.models import add_predict_and_evaluate, add_train
+from mlplab.cli.playground import add_playground
 from mlplab.cli.reproduce import add_reproduce
 from mlplab.io import ModelFileError
 
@@ -37,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_sweep(commands)
     add_surface(commands)
     add_lr_find(commands)
+    add_playground(commands)
     return parser
 
 
