@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from mlplab.callbacks import DirectionChanges, DivergenceError, DivergenceGuard
-from mlplab.losses import get_loss
+from mlplab.losses import LOSSES, get_loss
 from mlplab.playground import frames
 from mlplab.playground.data import (
     FEATURES,
@@ -37,7 +37,7 @@ from mlplab.playground.recipe import (
     task_of,
 )
 from mlplab.playground.run import Run
-from mlplab.playground.settings import OWNER, Settings
+from mlplab.playground.settings import DATA_SETS, OWNER, Settings
 from mlplab.surface import error_surface
 
 GRID = 50           # the boundary's pixels per side
@@ -173,7 +173,7 @@ class Session:
     def setup_message(self) -> dict[str, Any]:
         """What the page needs once per build: settings, points, network shape, choices."""
         d, s = self.data, self.settings
-        return {"type": "setup", "query": s.to_query(), "task": d.task,
+        return {"type": "setup", "query": s.to_query(), "settings": s.as_text(), "task": d.task,
                 "n_classes": d.n_classes, "loss": self.task.loss, "domain": list(d.domain),
                 "axis_names": list(d.axis_names),
                 "train": _points(d.points_train, d.y_train), "test": _points(d.points_test,
@@ -185,7 +185,9 @@ class Session:
                 "batch_size": self.batch_size or len(self.X_train),
                 "columns": self.upload.columns if self.upload else None,
                 "upload_name": self.upload.name if self.upload else None,
-                "hyperparameters": hyperparameter_defaults()}
+                "hyperparameters": hyperparameter_defaults(),
+                "losses": ["auto", *LOSSES], "data_sets": list(DATA_SETS),
+                "feature_names": {name: FEATURES[name][2] for name in FEATURES}}
 
     def _y_range(self) -> list[float]:
         if self.data.task != "regression":
@@ -333,7 +335,8 @@ class Session:
             if settings.view != self.settings.view:
                 self.surface = None
             self.settings, self.population = settings, None
-            return [self.frame()]
+            return [{"type": "view", "query": settings.to_query(),
+                     "settings": settings.as_text()}, self.frame()]
         previous, playing = self.settings, self.playing
         self.settings = settings
         try:

@@ -145,15 +145,16 @@ class Settings:
         if self.opt not in gradient_optimizers():
             raise invalid("opt", OWNER, f"one of {', '.join(gradient_optimizers())}", self.opt)
 
+    def as_text(self) -> dict[str, str]:
+        """Every key's value as URL text (a weight reads param:i:j)."""
+        text = {f.name: _text(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        text["w1"], text["w2"] = text["w1"].replace(",", ":"), text["w2"].replace(",", ":")
+        return text
+
     def to_query(self) -> dict[str, str]:
-        """Only the keys that differ from the defaults, as URL text."""
-        default = Settings()
-        query = {f.name: _text(getattr(self, f.name)) for f in dataclasses.fields(self)
-                 if getattr(self, f.name) != getattr(default, f.name) or f.name == "data"}
-        for key in ("w1", "w2"):  # a weight reads param:i:j
-            if key in query:
-                query[key] = query[key].replace(",", ":")
-        return query
+        """The keys that differ from the defaults (and the data set), as URL text."""
+        text, default = self.as_text(), Settings().as_text()
+        return {k: v for k, v in text.items() if v != default[k] or k == "data"}
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
