@@ -151,6 +151,8 @@ class Connection:
         if self.session is None:  # the page's first message sets up its session
             self.session = Session()
             replies = self.session.handle(message)
+            if replies and replies[0]["type"] == "setup":
+                return replies
             return [self.session.setup_message(), self.session.frame(), *replies]
         return self.session.handle(message)
 
@@ -177,6 +179,7 @@ def serve(host: str = "127.0.0.1", port: int = 0, *, open_browser: bool = False,
     listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind((host, port))
+    listener.listen(128)  # connections wait in the backlog until uvicorn serves them
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{listener.getsockname()[1]}/"
     announce(f"mlplab playground at {url} (Ctrl-C stops it)")
@@ -189,5 +192,7 @@ def serve(host: str = "127.0.0.1", port: int = 0, *, open_browser: bool = False,
     server = uvicorn.Server(config)
     try:
         server.run(sockets=[listener])
+    except KeyboardInterrupt:  # uvicorn shuts down on Ctrl-C, then passes the signal on
+        pass
     finally:
         listener.close()
