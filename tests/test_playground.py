@@ -56,7 +56,8 @@ def test_data_split_and_features():
     np.testing.assert_allclose(X[:, 1], data.points_train[:, 0] ** 2)
     np.testing.assert_allclose(X[:, 2], np.sin(np.pi * data.points_train[:, 1]))
     low_x, high_x, low_y, high_y = data.domain
-    assert low_x < data.points_train[:, 0].min() and high_y > data.points_train[:, 1].max()
+    assert low_x < data.points_train[:, 0].min() and high_x > data.points_train[:, 0].max()
+    assert low_y < data.points_train[:, 1].min() and high_y > data.points_train[:, 1].max()
 
 
 @pytest.mark.parametrize("query", [
