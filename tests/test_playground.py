@@ -223,7 +223,7 @@ def test_bad_messages_get_an_error_reply():
 def test_model_and_onnx_downloads(tmp_path):
     session = Session()
     session.advance(steps=20)
-    path = tmp_path / "model.mlplab"
+    path = tmp_path / "model.npz"
     path.write_bytes(base64.b64decode(session.download("model")["base64"]))
     loaded = mlplab.load(path)
     np.testing.assert_array_equal(loaded.predict(session.X_test),

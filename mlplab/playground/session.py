@@ -374,8 +374,8 @@ class Session:
         if what == "model":
             from mlplab.io import save
 
-            return _file("playground.mlplab", "application/octet-stream",
-                         _written(lambda path: save(self.main.model, path), ".mlplab"))
+            return _file("playground_model.npz", "application/octet-stream",
+                         _written(lambda path: save(self.main.model, path), ".npz"))
         if what == "onnx":
             from mlplab.export import export_onnx
 

@@ -239,7 +239,7 @@ function buildNetwork() {
   const inputs = column((k) => { k.textContent = "inputs"; });
   for (const label of setup.features) {
     const n = document.createElement("div"); n.className = "input-node neuron-slot";
-    n.style.width = `${Math.max(size, 38)}px`; n.style.height = `${size}px`; n.textContent = label;
+    n.style.width = `${Math.max(size, 54)}px`; n.style.height = `${size}px`; n.textContent = label;
     inputs.appendChild(n);
   }
   layers.forEach((count, l) => {
