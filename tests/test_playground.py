@@ -108,6 +108,8 @@ def _script_weights(session, tmp_path, upload_text=None):
 @pytest.mark.parametrize("query", [
     {"layers": "3", "opt": "rmsprop", "lr": "0.01", "dropout": "0.1", "batch": "16"},
     {"data": "table", "batch": "0", "lr": "0.5", "features": "x1,x2,x1x2"},
+    {"data": "bumps", "layers": "6", "act": "sigmoid", "loss": "huber", "reg": "l1",
+     "rate": "0.001", "opt": "adam", "lr": "0.01"},
 ])
 def test_the_downloaded_python_reproduces_the_run(query, tmp_path):
     session = Session(Settings.from_query(query))
@@ -136,6 +138,20 @@ def test_an_uploaded_csv_trains_and_its_script_reproduces_it(tmp_path):
     for mine, theirs in zip(session.main.model.params,
                             _script_weights(session, tmp_path, CSV), strict=True):
         np.testing.assert_array_equal(mine, theirs)
+
+
+def test_three_classes_train_with_softmax_and_draw_the_likeliest_class():
+    rows = [f"{x:.2f},{y:.2f},{int(np.digitize(x, [-1, 1]))}"
+            for x, y in np.random.default_rng(1).uniform(-3, 3, (90, 2))]
+    session = Session()
+    session.handle({"type": "upload", "name": "bands.csv", "content": "\n".join(rows)})
+    assert session.data.task == "multiclass" and session.task.loss == "softmax_crossentropy"
+    assert session.setup_message()["columns"] == ["column 1", "column 2", "column 3"]
+    session.advance(steps=400)
+    boundary = session.frame()["boundary"]
+    codes = np.frombuffer(base64.b64decode(boundary["data"]), np.uint8).reshape(50, 50)
+    assert set(np.unique(codes)) == {0, 127, 254}  # three classes across the plane
+    assert codes[:, 0].max() == 0 and codes[:, -1].min() == 254  # left: class 0, right: 2
 
 
 @pytest.mark.parametrize(("content", "named"), [

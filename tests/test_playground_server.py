@@ -49,6 +49,15 @@ def test_the_socket_answers_settings_play_and_bad_messages(client):
         socket.send_text(json.dumps({"type": "pause"}))
 
 
+def test_each_tab_has_its_own_session(client):
+    with client.websocket_connect("/ws") as first, client.websocket_connect("/ws") as second:
+        first.send_text(json.dumps({"type": "settings", "query": {"data": "moons"}}))
+        second.send_text(json.dumps({"type": "settings", "query": {"layers": "7"}}))
+        one, two = first.receive_json(), second.receive_json()
+        assert one["settings"]["data"] == "moons" and one["sizes"] == [2, 4, 2, 1]
+        assert two["settings"]["data"] == "xor" and two["sizes"] == [2, 7, 1]
+
+
 def test_the_cli_prints_the_url_and_stops_cleanly_on_ctrl_c():
     process = subprocess.Popen([sys.executable, "-m", "mlplab", "playground"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
