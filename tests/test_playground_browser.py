@@ -177,3 +177,15 @@ def test_the_tutorial_views_draw(page):
                            timeout=20000)
     page.click("#play")
     assert page.problems == []
+
+
+def test_a_refused_setting_is_named_and_the_page_keeps_the_run_it_had(page):
+    open_page(page, "?lr=0.1")
+    page.fill("#lr", "0")
+    page.dispatch_event("#lr", "change")
+    page.wait_for_function("() => document.getElementById('message').textContent"
+                           ".includes(\"'lr'\")")
+    assert page.input_value("#lr") == "0.1" and "lr=0.1" in page.url
+    page.click("#datasets button[data-data='moons']")  # the next change goes through
+    page.wait_for_function("() => page.settings.data === 'moons'")
+    assert page.evaluate("() => page.settings.lr") == "0.1"

@@ -34,7 +34,7 @@ def add_playground(commands: Any) -> None:
 
 
 def _playground(args: argparse.Namespace) -> str:
-    from mlplab.playground.server import serve
+    from mlplab.playground.server import serve  # the server's imports only when it runs
 
     serve(args.host, args.port, open_browser=args.open,
           announce=lambda line: print(line, flush=True))

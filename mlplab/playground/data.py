@@ -81,9 +81,6 @@ class PlaygroundData(NamedTuple):
     domain: tuple[float, float, float, float]
     axis_names: tuple[str, str]
 
-    def features(self, points: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
-        return input_features(points, names)
-
 
 def input_features(points: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
     """The chosen features of raw points. points: (n, 2) -> (n, len(names))."""

@@ -25,7 +25,9 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import socket
 import time
+import webbrowser
 from collections.abc import Callable
 from importlib import resources
 from typing import Any
@@ -44,6 +46,7 @@ MAX_MESSAGE_BYTES = 3_000_000  # an upload's text with room for JSON; larger is 
 
 
 def _imports() -> tuple[Any, ...]:
+    """The optional extra's modules, imported only when a server is made."""
     try:
         import uvicorn
         from starlette.applications import Starlette
@@ -153,7 +156,7 @@ class Connection:
             replies = self.session.handle(message)
             if replies and replies[0]["type"] == "setup":
                 return replies
-            return [self.session.setup_message(), self.session.frame(), *replies]
+            return [self.session.setup_message(), *self.session.frames(), *replies]
         return self.session.handle(message)
 
     async def stream(self) -> None:
@@ -174,8 +177,6 @@ def serve(host: str = "127.0.0.1", port: int = 0, *, open_browser: bool = False,
           announce: Callable[[str], None] = print) -> None:
     """Run the playground until Ctrl-C; port 0 picks a free one. Prints the URL."""
     uvicorn = _imports()[0]
-    import socket
-
     listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind((host, port))
@@ -184,8 +185,6 @@ def serve(host: str = "127.0.0.1", port: int = 0, *, open_browser: bool = False,
     url = f"http://{shown}:{listener.getsockname()[1]}/"
     announce(f"mlplab playground at {url} (Ctrl-C stops it)")
     if open_browser:
-        import webbrowser
-
         webbrowser.open(url)
     config = uvicorn.Config(create_app(), log_level="warning", ws_max_size=MAX_MESSAGE_BYTES,
                             lifespan="off")

@@ -18,7 +18,9 @@ from typing import Any
 
 import numpy as np
 
+from mlplab._checks import invalid
 from mlplab.callbacks import DirectionChanges, DivergenceError, DivergenceGuard
+from mlplab.layers import Activation
 from mlplab.losses import LOSSES, get_loss
 from mlplab.playground import frames
 from mlplab.playground.data import (
@@ -105,7 +107,7 @@ class Session:
             if all(k < n for k, n in zip(index, shape, strict=True)):
                 return param, index
         shapes = ", ".join(f"{k}: {tuple(p.shape)}" for k, p in enumerate(params))
-        raise frames_error(key, f"param:i:j naming a weight of the network (params {shapes})",
+        raise refused(key, f"param:i:j naming a weight of the network (params {shapes})",
                            ":".join(map(str, spec)))
 
     def population_run(self) -> Run:
@@ -197,8 +199,15 @@ class Session:
 
     def frame(self) -> dict[str, Any]:
         """The open view's picture of the current state."""
-        if self.on_population:
-            return self.population_frame()
+        return self.population_frame() if self.on_population else self.main_frame()
+
+    def frames(self) -> list[dict[str, Any]]:
+        """After a build: the main network's frame, and the population's when it is open."""
+        return [self.main_frame(), self.population_frame()] if self.on_population else [
+            self.main_frame()]
+
+    def main_frame(self) -> dict[str, Any]:
+        """The main network: boundary, neurons, weights, losses, and the open view's extra."""
         model = self.main.model
         outputs, hidden = _forward_layers(model, self.grid)
         frame: dict[str, Any] = {
@@ -315,17 +324,17 @@ class Session:
             return [self.frame()]
         if kind == "reset":
             self.build()
-            return [self.setup_message(), self.frame()]
+            return [self.setup_message(), *self.frames()]
         if kind == "upload":
             return self._upload(message)
         if kind == "download":
             return [self.download(str(message.get("what")))]
-        raise frames_error("type", "one of settings, play, pause, step, reset, upload, "
+        raise refused("type", "one of settings, play, pause, step, reset, upload, "
                            "download", kind)
 
     def _apply(self, query: Any) -> list[dict[str, Any]]:
         if not isinstance(query, dict):
-            raise frames_error("query", "an object of URL keys and values", query)
+            raise refused("query", "an object of URL keys and values", query)
         settings = Settings.from_query({str(k): str(v) for k, v in query.items()})
         if _only_view_changed(self.settings, settings):
             refs = [self._weight_ref("w1", settings.w1), self._weight_ref("w2", settings.w2)]
@@ -346,12 +355,12 @@ class Session:
             self.build()
             raise
         self.playing = playing
-        return [self.setup_message(), self.frame()]
+        return [self.setup_message(), *self.frames()]
 
     def _upload(self, message: dict[str, Any]) -> list[dict[str, Any]]:
         name, content = str(message.get("name") or "upload.csv"), message.get("content")
         if not isinstance(content, str):
-            raise frames_error("content", "the file's text", type(content).__name__)
+            raise refused("content", "the file's text", type(content).__name__)
         upload = read_upload(name, content.encode("utf-8"))
         previous = (self.upload, self.settings)
         self.upload = upload
@@ -362,11 +371,11 @@ class Session:
             self.upload, self.settings = previous
             self.build()
             raise
-        return [self.setup_message(), self.frame()]
+        return [self.setup_message(), *self.frames()]
 
     def download(self, what: str) -> dict[str, Any]:
         """The trained model file, its ONNX graph, or the Python script, as base64."""
-        from mlplab.playground.script import script
+        from mlplab.playground.script import script  # it imports session's neighbours only
 
         if what == "python":
             return _file("playground_run.py", "text/x-python",
@@ -381,12 +390,11 @@ class Session:
 
             return _file("playground.onnx", "application/octet-stream",
                          _written(lambda path: export_onnx(self.main.model, path), ".onnx"))
-        raise frames_error("what", "model, onnx or python", what)
+        raise refused("what", "model, onnx or python", what)
 
 
-def frames_error(key: str, expected: str, given: Any) -> ValueError:
-    from mlplab._checks import invalid
-
+def refused(key: str, expected: str, given: Any) -> ValueError:
+    """The one-template error for a message's `key`."""
     return invalid(key, OWNER, expected, given)
 
 
@@ -403,8 +411,6 @@ def _points(points: np.ndarray, y: np.ndarray) -> list[list[Any]]:
 
 def _forward_layers(model: Any, X: np.ndarray) -> tuple[np.ndarray, list[tuple[str, Any]]]:
     """The model's outputs on X and each hidden activation layer's outputs, in predict mode."""
-    from mlplab.layers import Activation
-
     hidden = []
     x = X
     with np.errstate(over="ignore", invalid="ignore"):

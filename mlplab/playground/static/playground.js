@@ -85,12 +85,19 @@ function receive(message) {
   if (message.type === "setup") onSetup(message);
   else if (message.type === "frame" || message.type === "population") onFrame(message);
   else if (message.type === "view") onView(message);
-  else if (message.type === "error") say(message.message, "error");
+  else if (message.type === "error") onError(message);
   else if (message.type === "file") saveFile(message);
+}
+
+function onError(message) {  // the server kept its settings: show them again
+  say(message.message, "error");
+  if (document.activeElement) document.activeElement.blur();
+  if (page.setup) { page.query = {...page.settings.accepted}; fillControls(); }
 }
 
 function onSetup(setup) {
   page.setup = setup; page.settings = setup.settings; page.query = setup.query;
+  page.settings.accepted = setup.query;
   page.curve = [];
   showQuery(setup.query);
   say("");
@@ -116,6 +123,7 @@ function showView() {
 
 function onView(message) {  // only what is looked at changed: the run goes on
   page.settings = message.settings; page.query = message.query;
+  page.settings.accepted = message.query;
   showQuery(message.query); showView(); say("");
   $("w1").value = page.settings.w1; $("w2").value = page.settings.w2;
 }
