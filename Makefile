@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean playground
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,10 +18,18 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
+$(VENV)/.playground-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[playground,onnx]"
+	touch $@
+
 demo: $(VENV)/.demo-installed
 	$(BIN)/mlplab reproduce part2
 	@echo
 	$(BIN)/python examples/digits.py
+
+# The playground: a local page (127.0.0.1, a free port) where a network trains live; Ctrl-C stops it.
+playground: $(VENV)/.playground-installed
+	$(BIN)/mlplab playground --open
 
 # The tests multiply small matrices, where BLAS threads only add overhead (and on a busy
 # two-core machine, a lot of it), so they run with one.

@@ -1,6 +1,12 @@
-"""Shared test helpers: a central finite difference to check every backward against."""
+"""Shared test helpers: a central finite difference to check every backward against, and
+the playground's server with a headless Chromium for the browser tests."""
 
-from collections.abc import Callable
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 import pytest
@@ -73,3 +79,43 @@ NON_NUMPY_BACKENDS = [
 def backend(request: pytest.FixtureRequest) -> str:
     """The name of a non-NumPy backend to compare with NumPy."""
     return request.param
+
+
+# Debian's Chromium, as `.ci/run` installs it (`playwright install` cannot download browsers
+# here). Without the background-networking flags it keeps trying to reach Google's hosts.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """A headless Chromium driven by Playwright; skips, saying why, when either is missing."""
+    sync_api = pytest.importorskip("playwright.sync_api",
+                                   reason="Playwright is not installed (pip install playwright)")
+    executable = next((shutil.which(name) for name in ("chromium", "chromium-browser",
+                                                       "google-chrome") if shutil.which(name)),
+                      None)
+    if executable is None:
+        pytest.skip("no Chromium found (apt-get install chromium)")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def playground_url() -> Iterator[str]:
+    """`mlplab playground` running in its own process on a free port: its base URL."""
+    pytest.importorskip("starlette", reason="the playground extra is not installed")
+    process = subprocess.Popen([sys.executable, "-m", "mlplab", "playground"], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = process.stdout.readline()
+        if " at " not in line:
+            pytest.fail(f"mlplab playground did not start: {line}{process.stderr.read()}")
+        yield line.split(" at ")[1].split()[0].rstrip("/")
+    finally:
+        process.terminate()
+        process.communicate(timeout=20)

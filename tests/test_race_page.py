@@ -1,21 +1,23 @@
 """The race page's API (`mlplab.playground.race_api`) and the page itself in headless Chromium."""
 
 import json
-import shutil
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from mlplab.playground import race_api
-from mlplab.playground.race_api import (
-    data_race_payload,
-    data_race_response,
-    race_payload,
-    race_response,
-)
+from mlplab.playground.race_api import data_race_payload, race_payload
+
+starlette = pytest.importorskip("starlette", reason="the playground extra is not installed")
+pytest.importorskip("httpx2", reason="starlette's TestClient needs httpx2")
+
+
+@pytest.fixture(scope="module")
+def client():
+    from starlette.testclient import TestClient
+
+    from mlplab.playground.server import create_app
+
+    with TestClient(create_app()) as test_client:
+        yield test_client
 
 
 def test_the_payload_is_the_race_with_its_contours_and_json_safe():
@@ -52,92 +54,37 @@ def test_a_diverging_race_reaches_the_page_without_nan():
     ({"grid": "5000"}, "grid"),
     ({"colour": "red"}, "colour"),
 ])
-def test_a_bad_query_gets_400_naming_the_parameter(query, parameter):
-    status, body = race_response(query)
-    assert status == 400 and body["parameter"] == parameter
+def test_a_bad_query_gets_400_naming_the_parameter(client, query, parameter):
+    response = client.get("/api/race", params=query)
+    body = response.json()
+    assert response.status_code == 400 and body["parameter"] == parameter
     assert f"'{parameter}' parameter of /api/race" in body["error"]
 
 
-def test_the_data_race_payload_and_its_errors():
-    status, body = data_race_response({"data": "xor", "optimizers": "sgd,adam", "epochs": "3",
-                                       "layers": "4"})
-    assert status == 200 and [c["label"] for c in body["curves"]] == ["sgd", "adam"]
+def test_the_data_race_payload_and_its_errors(client):
+    response = client.get("/api/race/data", params={"data": "xor", "optimizers": "sgd,adam",
+                                                    "epochs": "3", "layers": "4"})
+    body = response.json()
+    assert response.status_code == 200 and [c["label"] for c in body["curves"]] == ["sgd", "adam"]
     assert len(body["curves"][0]["loss"]) == 3
     json.dumps(body, allow_nan=False)
     for query, parameter in (({"data": "/etc/passwd"}, "data"), ({"layers": "0"}, "layers"),
                              ({"epochs": "9999"}, "epochs")):
-        status, body = data_race_response(query)
-        assert status == 400 and body["parameter"] == parameter
+        response = client.get("/api/race/data", params=query)
+        assert response.status_code == 400 and response.json()["parameter"] == parameter
     with pytest.raises(ValueError, match="'seed' parameter"):
         data_race_payload({"seed": "-1"})
 
 
-# -- in a browser --------------------------------------------------------------------------
-
-def _static(name):
-    return (Path(race_api.__file__).parent / "static" / name).read_bytes()
+# -- in a browser, served by `mlplab playground` (see conftest's fixtures) ----------------
 
 
-class _Handler(BaseHTTPRequestHandler):
-    """The routes the playground server gives the page: /race, /static/race.js, the API."""
-
-    def do_GET(self):  # the standard library names it
-        url = urlsplit(self.path)
-        query = dict(parse_qsl(url.query, keep_blank_values=True))
-        if url.path == "/race":
-            self._send(200, "text/html", _static("race.html"))
-        elif url.path == "/static/race.js":
-            self._send(200, "text/javascript", _static("race.js"))
-        elif url.path in ("/api/race", "/api/race/data"):
-            respond = race_response if url.path == "/api/race" else data_race_response
-            status, body = respond(query)
-            self._send(status, "application/json", json.dumps(body, allow_nan=False).encode())
-        elif url.path == "/favicon.ico":
-            self._send(204, "image/x-icon", b"")
-        else:
-            self._send(404, "text/plain", b"not found")
-
-    def _send(self, status, kind, body):
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def page_url():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright")
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    if executable is None:
-        pytest.skip("no Chromium found (apt-get install -y chromium)")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-            "--disable-background-networking"])
-        yield browser
-        browser.close()
-
-
-def test_the_race_animates_in_a_browser(page_url, browser, tmp_path):
-    page = browser.new_page()
+def test_the_race_animates_in_a_browser(playground_url, chromium, tmp_path):
+    page = chromium.new_page()
     errors = []
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(f"{page_url}/race?function=valley&steps=120")
+    page.goto(f"{playground_url}/race?function=valley&steps=120")
     page.wait_for_selector("#legend li")
     assert page.locator("#legend li").count() == 7
     first = page.evaluate("state.step")
@@ -159,12 +106,12 @@ def test_the_race_animates_in_a_browser(page_url, browser, tmp_path):
     assert errors == []
 
 
-def test_a_bad_url_shows_the_message_and_the_data_race_draws(page_url, browser):
-    page = browser.new_page()
-    page.goto(f"{page_url}/race?steps=0")
+def test_a_bad_url_shows_the_message_and_the_data_race_draws(playground_url, chromium):
+    page = chromium.new_page()
+    page.goto(f"{playground_url}/race?steps=0")
     page.wait_for_function("document.getElementById('status').textContent.length > 0")
     assert "'steps' parameter" in page.inner_text("#status")
-    page.goto(f"{page_url}/race?optimizers=sgd,adam&steps=20")
+    page.goto(f"{playground_url}/race?optimizers=sgd,adam&steps=20")
     page.wait_for_selector("#legend li")
     page.fill("#epochs", "3")
     page.click("#train")

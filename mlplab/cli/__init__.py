@@ -15,6 +15,7 @@ mlplab --version
 
 A value the library refuses is reported naming the flag, TOML key or recorded
 setting it came from (see `mlplab.cli.flags`).
+mlplab playground [--host 127.0.0.1] [--port 0] [--open]
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from mlplab.cli.common import RunInterruptedError, check_extras, check_outputs
 from mlplab.cli.flags import in_users_words
 from mlplab.cli.lab import add_lr_find, add_surface, add_sweep
 from mlplab.cli.models import add_predict_and_evaluate, add_train
+from mlplab.cli.playground import add_playground
 from mlplab.cli.race import add_race
 from mlplab.cli.reproduce import add_reproduce
 from mlplab.io import ModelFileError
@@ -48,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_surface(commands)
     add_lr_find(commands)
     add_race(commands)
+    add_playground(commands)
     return parser
 
 

@@ -15,8 +15,9 @@ from mlplab.data.mnist_1d import mnist1d
 from mlplab.data.scaling import Standardizer
 from mlplab.data.sklearn_sets import breast_cancer, digits, iris, wine
 from mlplab.data.splitting import TrainTest, TrainValTest, train_test_split, train_val_test_split
+from mlplab.data.surfaces import bumps, plane
 from mlplab.data.table import Table, read_table
-from mlplab.data.toy import circles, moons, spirals, xor
+from mlplab.data.toy import circles, gaussians, moons, spirals, xor
 from mlplab.data.tutorial import TUTORIAL_TARGETS, TUTORIAL_X, tutorial_xy
 
 __all__ = [
@@ -30,14 +31,17 @@ __all__ = [
     "TrainTest",
     "TrainValTest",
     "breast_cancer",
+    "bumps",
     "circles",
     "digits",
+    "gaussians",
     "iris",
     "load",
     "load_array",
     "load_csv",
     "mnist1d",
     "moons",
+    "plane",
     "read_table",
     "spirals",
     "train_test_split",

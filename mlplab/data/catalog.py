@@ -14,7 +14,7 @@ from mlplab.data.dataset import Dataset
 from mlplab.data.files import load_array, load_csv
 from mlplab.data.mnist_1d import mnist1d
 from mlplab.data.sklearn_sets import breast_cancer, digits, iris, wine
-from mlplab.data.toy import circles, moons, spirals, xor
+from mlplab.data.toy import circles, gaussians, moons, spirals, xor
 from mlplab.data.tutorial import tutorial_xy
 
 
@@ -43,6 +43,7 @@ DATASETS: dict[str, Callable[..., Dataset]] = {
     "circles": circles,
     "moons": moons,
     "spirals": spirals,
+    "gaussians": gaussians,
     "digits": digits,
     "iris": iris,
     "wine": wine,
@@ -58,7 +59,7 @@ def load(name_or_path: str | os.PathLike, **kwargs: Any) -> Dataset:
     """A data set as ``Dataset(X, y)``: a built-in one by name, or a file by its extension.
 
     Names (``-`` may stand for ``_``): tutorial (targets="part1" or "part2"), xor,
-    circles, moons, spirals, digits, iris, wine, breast_cancer, mnist1d
+    circles, moons, spirals, gaussians, digits, iris, wine, breast_cancer, mnist1d
     (part="train", "test" or "all"). Files: .csv and .tsv (`load_csv`), .npy and
     .npz (`load_array`). kwargs go to the loader, for example
     ``load("spirals", arms=3, seed=0)`` or ``load("data.csv", target="label")``.

@@ -1,4 +1,5 @@
-"""Two-dimensional toy sets for drawing decision boundaries: XOR, circles, moons, spirals.
+"""Two-dimensional toy sets for drawing decision boundaries: XOR, circles, moons, spirals,
+Gaussian clusters.
 
 Each returns ``Dataset(X, y)`` with X: (n_samples, 2) float64 and y: (n_samples,)
 int64 class labels, classes as equal in size as n_samples allows, rows shuffled.
@@ -79,6 +80,20 @@ def spirals(n_samples: int = 300, *, arms: int = 2, turns: float = 1.0, noise: f
     radius = rng.uniform(0.0, 1.0, n_samples)
     angle = 2 * np.pi * (y / arms + turns * radius)
     X = radius[:, None] * np.column_stack([np.cos(angle), np.sin(angle)])
+    return _finish(X, y, noise, rng)
+
+
+def gaussians(n_samples: int = 200, *, noise: float = 0.1, spread: float = 0.4,
+              seed: Any = None) -> Dataset:
+    """Two round Gaussian clusters: label 0 around (-1, -1), label 1 around (1, 1).
+
+    Each point is its cluster's centre plus N(0, spread^2) in each coordinate,
+    then the `noise` every toy set adds. X: (n_samples, 2); y: (n_samples,).
+    """
+    n_samples, noise, rng = _check("gaussians", n_samples, noise, seed, classes=2)
+    spread = _scalar("spread", "gaussians", spread, low_open=False)
+    y = _labels(n_samples, 2)
+    X = np.where((y == 0)[:, None], -1.0, 1.0) + spread * rng.standard_normal((n_samples, 2))
     return _finish(X, y, noise, rng)
 
 

@@ -1,15 +1,16 @@
 """The race page's data: a query string's settings in, plain JSON-safe data out.
 
-Pure functions, free of any web framework, so the server mounts them as it
-likes (``GET /api/race?function=beale&optimizers=sgd,adam&steps=200`` ->
-``race_response(dict(request.query_params))``) and tests call them directly.
+Pure functions, free of any web framework: the playground's server mounts
+them (``GET /api/race?function=beale&optimizers=sgd,adam&steps=200`` ->
+``race_payload(dict(request.query_params))``, see `mlplab.playground.server`)
+and tests call them directly.
 
 - `race_payload(query)`: `mlplab.lab.race.race`'s result (`RaceResult.to_json`)
   plus the contour grid the page draws under the paths, and the choices the
   page offers (functions, optimizers, each one's default learning rate);
 - `data_race_payload(query)`: `race_on_data`'s loss and accuracy curves;
-- `race_response` / `data_race_response`: ``(status, body)``: 200 and the
-  payload, or 400 and ``{"error": message, "parameter": name}`` for a bad query.
+- a bad query raises the one-template ValueError naming the parameter, which
+  the server answers with 400 and ``{"error": message, "parameter": name}``.
 
 Every number is finite: a path stops where it diverged (``diverged_at``), and
 the contour values are finite on every window.
@@ -18,7 +19,7 @@ the contour values are finite on every window.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -46,20 +47,13 @@ MAX_UNITS = 256
 DATA_SETS = ("moons", "xor", "circles", "spirals", "iris")
 
 
-class RaceQueryError(ValueError):
-    """A query parameter that cannot be used; ``parameter`` names it."""
-
-    def __init__(self, parameter: str, message: str) -> None:
-        super().__init__(message)
-        self.parameter = parameter
-
-
-def _error(parameter: str, expected: str, given: Any, owner: str = OWNER) -> RaceQueryError:
-    return RaceQueryError(parameter, str(invalid(parameter, owner, expected, given)))
+def _error(parameter: str, expected: str, given: Any, owner: str = OWNER) -> ValueError:
+    """The one-template error; the server answers it with status 400 naming `parameter`."""
+    return invalid(parameter, owner, expected, given)
 
 
 def race_payload(query: Mapping[str, str]) -> dict[str, Any]:
-    """The race that `query` asks for, with its contour grid; raises RaceQueryError.
+    """The race that `query` asks for, with its contour grid (ValueError for a bad query).
 
     query keys (all optional): function (default valley), optimizers
     ("sgd,adam", default the classic seven), steps (1..2000, default 200),
@@ -128,24 +122,6 @@ def data_race_payload(query: Mapping[str, str]) -> dict[str, Any]:
     result = race_on_data(data, optimizers, layers=layers, epochs=epochs,
                           batch_size=batch_size, seed=seed, learning_rates=rates)
     return result.to_json()
-
-
-def race_response(query: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
-    """(200, payload), or (400, {"error", "parameter"}) for a bad query."""
-    return _respond(race_payload, query)
-
-
-def data_race_response(query: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
-    """(200, payload), or (400, {"error", "parameter"}) for a bad query."""
-    return _respond(data_race_payload, query)
-
-
-def _respond(payload: Callable[[Mapping[str, str]], dict[str, Any]],
-             query: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
-    try:
-        return 200, payload(query)
-    except RaceQueryError as error:
-        return 400, {"error": str(error), "parameter": error.parameter}
 
 
 def _known(query: Mapping[str, str], keys: tuple[str, ...], owner: str = OWNER) -> None:
