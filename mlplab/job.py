@@ -28,6 +28,7 @@ import tomllib
 import types
 import typing
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -311,8 +312,13 @@ def _task_line(preprocessor: TablePreprocessor, why: str) -> str:
     return f"task: {what}, {why}; override with --task"
 
 
-def train_job(settings: TrainSettings) -> tuple[Any, History, dict[str, Any]]:
+def train_job(settings: TrainSettings, *, announce: Callable[[str], Any] | None = None
+              ) -> tuple[Any, History, dict[str, Any]]:
     """Run `settings`: returns the trained model, its History and the saved metadata.
+
+    announce: called once before training with what was prepared (the columns,
+    the task) and the network's `summary()`, so the command line can show them
+    before the epochs start.
 
     metadata["summary"] holds the lines that say what was done (columns, task,
     training, the test score); a run stopped by the epoch cap while the validation
@@ -327,6 +333,8 @@ def train_job(settings: TrainSettings) -> tuple[Any, History, dict[str, Any]]:
         _check_same_data(settings.resume, metadata)
     callbacks = _callbacks(settings, metadata)
     stopper = next((c for c in callbacks if isinstance(c, EarlyStopping)), None)
+    if announce is not None:
+        announce("\n".join([*prepared.lines, net.summary()]))
     batch_size = (None if full_batch(settings.optimizer) else
                   _batch_size(settings.batch_size, _fit_rows(settings, len(prepared.X))))
     history = fit(net, prepared.X, prepared.y, loss=loss, epochs=settings.epochs,

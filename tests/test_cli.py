@@ -79,7 +79,7 @@ def test_resume_continues_from_the_checkpoint(capsys, tmp_path):
 
 def test_ctrl_c_before_the_first_epoch_ends_says_nothing_was_saved(capsys, monkeypatch,
                                                                    tmp_path):
-    def interrupted(settings):
+    def interrupted(settings, **options):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(job, "train_job", interrupted)

@@ -129,11 +129,11 @@ def _train(args: argparse.Namespace) -> str:
     try:
         with warnings.catch_warnings():  # the summary says it in its own words
             warnings.simplefilter("ignore", job.NotConverged)
-            _, history, metadata = job.train_job(settings)
+            _, history, metadata = job.train_job(settings, announce=_announce)
     except KeyboardInterrupt:
         raise RunInterruptedError(_interrupted(settings, started)) from None
-    summary = list(metadata["summary"])
-    test = [summary.pop()] if "test" in metadata else []  # the last word, after the epochs
+    summary = list(metadata["summary"])[-2 if "test" in metadata else -1:]  # after the epochs
+    test = [summary.pop()] if "test" in metadata else []  # the last word
     lines = [*summary, "last epoch: " + ", ".join(f"{name} {np.mean(values[-1]):.4g}" for
                                                   name, values in history.history.items()),
              *test]
@@ -145,6 +145,11 @@ def _train(args: argparse.Namespace) -> str:
         save_png(plotting.plot_loss_curves(history), settings.plot)
         lines.append(f"loss curves in {settings.plot}")
     return "\n".join(lines)
+
+
+def _announce(text: str) -> None:
+    """What was prepared and the network, shown before the epochs (and their progress bar)."""
+    print(text, flush=True)
 
 
 def _train_settings(args: argparse.Namespace) -> job.TrainSettings:
