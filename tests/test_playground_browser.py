@@ -111,6 +111,18 @@ def test_the_url_restores_settings(page):
     assert "batch of 150" in page.inner_text("#task-note")
 
 
+def test_an_on_off_hyperparameter_is_a_checkbox_kept_in_the_url(page):
+    open_page(page, "?opt=adam&hp=amsgrad:1")
+    box = page.locator("#hyperparameters input[data-hp='amsgrad']")
+    assert box.get_attribute("type") == "checkbox" and box.is_checked()
+    box.uncheck()
+    page.wait_for_function("() => !location.search.includes('amsgrad')")
+    box.check()
+    page.wait_for_function("() => location.search.includes('amsgrad%3A1')"
+                           " || location.search.includes('amsgrad:1')")
+    assert page.problems == []
+
+
 def test_a_diverging_learning_rate_shows_the_message(page):
     open_page(page, "?data=plane&lr=5&act=linear")
     page.click("#play")

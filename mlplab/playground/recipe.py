@@ -134,12 +134,14 @@ def optimizer_call(settings: Settings, alpha: Any = None) -> Call:
     return Call("chain", (Call(f"{settings.reg}_penalty", (settings.rate,)), optimizer))
 
 
-def hyperparameter_defaults() -> dict[str, dict[str, float]]:
-    """Each gradient optimizer's numeric hyperparameters and defaults, for the page's form."""
+def hyperparameter_defaults() -> dict[str, dict[str, float | bool]]:
+    """Each gradient optimizer's numeric and on/off hyperparameters and defaults, for the
+    page's form (a bool stays a bool, so the page draws a checkbox for it)."""
     result = {}
     for name in OPTIMIZERS.names(kind="transformation"):
         parameters = inspect.signature(OPTIMIZERS[name]).parameters.values()
-        result[name] = {p.name: float(p.default) for p in parameters
+        result[name] = {p.name: p.default if isinstance(p.default, bool) else float(p.default)
+                        for p in parameters
                         if p.name not in ("alpha", "maximize")
                         and isinstance(p.default, int | float)}
     return result

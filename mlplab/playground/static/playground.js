@@ -205,11 +205,17 @@ function fillControls() {
   const given = Object.fromEntries(s.hp ? s.hp.split(",").map((p) => p.split(":")) : []);
   for (const [name, value] of Object.entries(setup.hyperparameters[s.opt] || {})) {
     const l = document.createElement("label"), input = document.createElement("input");
-    input.type = "number"; input.step = "any"; input.value = name in given ? given[name] : value;
+    if (typeof value === "boolean") {  // an on/off option (amsgrad, nesterov): 1 or 0 in the URL
+      input.type = "checkbox"; input.checked = name in given ? Number(given[name]) !== 0 : value;
+    } else {
+      input.type = "number"; input.step = "any"; input.value = name in given ? given[name] : value;
+    }
     input.dataset.hp = name;
     input.onchange = () => {
-      const pairs = [...hp.querySelectorAll("input")].filter((x) => x.value !== "" &&
-        Number(x.value) !== setup.hyperparameters[s.opt][x.dataset.hp]).map((x) => `${x.dataset.hp}:${x.value}`);
+      const valueOf = (x) => (x.type === "checkbox" ? Number(x.checked) : x.value);
+      const pairs = [...hp.querySelectorAll("input")].filter((x) => valueOf(x) !== "" &&
+        Number(valueOf(x)) !== Number(setup.hyperparameters[s.opt][x.dataset.hp]))
+        .map((x) => `${x.dataset.hp}:${valueOf(x)}`);
       change("hp", pairs.join(","));
     };
     l.append(name, input); hp.appendChild(l);
