@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import time
 
 import numpy as np
 import pytest
@@ -251,12 +250,13 @@ def test_model_and_onnx_downloads(tmp_path):
     np.testing.assert_allclose(result, session.main.model.predict(session.X_test), rtol=1e-6)
 
 
-def test_at_least_20_frames_a_second_on_the_default_network():
+def test_playing_makes_frames_that_advance():  # their rate: bench/playground_fps.py
     session = Session()
     session.playing = True
-    started, count = time.perf_counter(), 0
-    while time.perf_counter() - started < 1.0:
+    iterations = []
+    for _ in range(3):
         session.advance(seconds=0.02)
-        json.dumps(session.frame(), allow_nan=False)
-        count += 1
-    assert count >= 20
+        frame = session.frame()
+        json.dumps(frame, allow_nan=False)
+        iterations.append(frame["iteration"])
+    assert iterations[0] > 0 and iterations == sorted(iterations) and iterations[2] > iterations[0]
