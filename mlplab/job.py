@@ -303,7 +303,7 @@ def _split(table: Table, target: str, task: str, fraction: float | None,
                       f"the {len(rows)} rows to train on", f"{fraction} (it leaves "
                       f"{len(train)})", raw=True)
     if task == "classification":
-        absent = sorted(set(labels[test].astype(str)) - set(labels[train].astype(str)))
+        absent = sorted({str(v) for v in labels[test]} - {str(v) for v in labels[train]})
         if absent:
             raise invalid("test_split", "mlplab train", "a fraction that leaves rows of every "
                           "class to train on", f"{fraction}, which holds out every row of the "

@@ -88,8 +88,7 @@ def _check_classes(distinct: int, values: np.ndarray, name: str, owner: str, *,
     limit = min(MAX_CLASSES_FORCED, (len(values) + 1) // 2)
     if distinct <= limit:
         return
-    seen = (f"{name!r} with {distinct} distinct labels in {len(values)} rows (at most {limit} "
-            "classes, two rows a class on average)")
+    seen = f"{name!r} with {distinct} distinct labels in {len(values)} rows (at most {limit})"
     if forced and values.dtype != object:
         raise invalid("task", owner, f"'regression' or 'auto' for {seen}", "'classification'",
                       raw=True)

@@ -205,7 +205,12 @@ def _file_error(kind: type[OSError], expected: str, given: str, owner: str) -> O
 
 def _text_table(path: Path, delimiter: str | None, owner: str) -> Table:
     with path.open(newline="", encoding="utf-8-sig") as file:
-        delimiter = delimiter or _delimiter(path, file.read(65536))
+        sample = file.read(65536)
+        if "\x00" in sample:
+            raise invalid("data", owner, "a UTF-8 text file (save it as UTF-8 or CSV UTF-8)",
+                          f"{path.name}, which holds NUL bytes (UTF-16? a binary file?)",
+                          raw=True)
+        delimiter = delimiter or _delimiter(path, sample)
         file.seek(0)
         reader = csv.reader(file, delimiter=delimiter)
         rows, lines = [], []
@@ -214,9 +219,9 @@ def _text_table(path: Path, delimiter: str | None, owner: str) -> Table:
                 if fields and any(f.strip() for f in fields):
                     rows.append(fields)
                     lines.append(reader.line_num)
-        except csv.Error as error:  # a field past csv's limit, a NUL byte
+        except csv.Error as error:  # a field past csv's limit
             raise invalid("data", owner, f"a delimited text file with fields of at most "
-                          f"{csv.field_size_limit()} characters and no NUL bytes",
+                          f"{csv.field_size_limit()} characters",
                           f"{error} on line {reader.line_num} of {path.name}",
                           raw=True) from None
     if not rows:
