@@ -73,6 +73,8 @@ TRAIN_CASES = {
         [], ERROR, "Got '0,000' in column 'a' on line 2"),
     "a column named twice": ("t.csv", BASE.replace("a,b,", "a,a,", 1), [], ERROR,
                              "names every column once. Got 'a' more than once in t.csv"),
+    "a header with a number in it": ("t.csv", BASE.replace("a,b,", "a,2020,", 1),
+                                     ["--drop", "2020"], OK, "'2020': dropped (--drop)"),
     "an empty column name": ("t.csv", BASE.replace("a,b,", "a,,", 1), ["--drop", "column1"], OK,
                              "'column1': dropped (--drop)"),
     "unicode column names": ("t.csv", BASE.replace("a,b,label", "温度,größe,étiquette", 1),

@@ -151,7 +151,8 @@ def read_table(path: str | os.PathLike, *, delimiter: str | None = None,
     delimiter: one character for text files ("\\t" or "tab" for a tab); None picks tab
     for .tsv/.tab and otherwise sniffs the first lines (comma, semicolon, tab or bar;
     comma if unsure).
-    A text file's first line is a header when none of its fields is a number;
+    A text file's first line is a header when none of its fields is a number, or when one
+    of them is text above a column of numbers ("x,2020,label" over "1.5,3,yes");
     without a header the columns are named "0", "1", ....
     """
     path = Path(path)
@@ -227,7 +228,7 @@ def _text_table(path: Path, delimiter: str | None, owner: str) -> Table:
     if not rows:
         raise invalid("data", owner, "a file with rows of data", f"{path.name}, which is empty",
                       raw=True)
-    header = not any(_is_number(field) for field in rows[0])
+    header = _has_header(rows)
     names = _header(rows[0], path, owner) if header else [str(j) for j in range(len(rows[0]))]
     body, lines = (rows[1:], lines[1:]) if header else (rows, lines)
     if not body:
@@ -250,6 +251,22 @@ def _delimiter(path: Path, sample: str) -> str:
         return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
     except csv.Error:
         return ","
+
+
+def _has_header(rows: list[list[str]], look: int = 20) -> bool:
+    """Whether the first row names the columns: none of its fields is a number, or one is
+    text above a column whose next `look` rows are numbers (a header such as "x,2020,y")."""
+    first, below = rows[0], rows[1:1 + look]
+    if not any(_is_number(field) for field in first):
+        return True
+
+    def numbers_below(j: int) -> bool:
+        fields = [row[j].strip() for row in below if j < len(row)]
+        return any(_is_number(f) for f in fields) and all(
+            _is_number(f) or f.lower() in MISSING for f in fields)
+
+    return any(not _is_number(field) and field.strip().lower() not in MISSING
+               and numbers_below(j) for j, field in enumerate(first))
 
 
 def _header(fields: list[str], path: Path, owner: str) -> list[str]:
