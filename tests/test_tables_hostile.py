@@ -184,6 +184,16 @@ def test_line_ends_and_a_bom_read_as_plain_lines(tmp_path):
             np.testing.assert_array_equal(a, b)
 
 
+def test_the_delimiter_is_guessed_in_linear_time(tmp_path):
+    # csv.Sniffer's regular expressions took about 10 s on this 64 KiB of quotes
+    quotes = "a b c\n" + "".join('"' + ' "'.join(["x"] * 30) + "\n" for _ in range(2000))
+    started = time.perf_counter()
+    assert read_table(write(tmp_path / "q.csv", quotes)).names == ["a b c"]
+    assert time.perf_counter() - started < 1
+    semicolons = "a;b;label\n" + "".join(f"{i};{i % 3}.5;{'xy'[i % 2]}\n" for i in range(40))
+    assert read_table(write(tmp_path / "s.csv", semicolons)).names == ["a", "b", "label"]
+
+
 def test_a_column_with_a_few_stray_texts_is_numbers_and_says_so(tmp_path):
     table = read_table(write(tmp_path / "t.csv", typo_file()))
     a = table.column("a")
