@@ -463,6 +463,11 @@ def test_evaluate_needs_the_target(trained, capsys, tmp_path):
     code, _, err = run(capsys, "evaluate", models["clf"], path)
     assert "a table with the target column 'label' to score against" in one_error_line(
         code, err, "evaluate")
+    unlabelled = write_rows(tmp_path / "u.csv", HEADER, [[*r[:4], "", r[5]] for r in
+                                                         _rows(30, 1)])
+    code, _, err = run(capsys, "evaluate", models["clf"], unlabelled)
+    assert ("a table with values of the target 'label' to score against. Got u.csv, where it "
+            "is missing in all 30 rows") in one_error_line(code, err, "evaluate")
 
 
 @pytest.mark.parametrize("model", ["clf", "reg"])
