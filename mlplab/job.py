@@ -224,7 +224,10 @@ def _prepared(settings: TrainSettings) -> Prepared:
     table = read_data(settings.data, settings.delimiter, settings.seed, "mlplab train")
     target, where = _target(table, settings.target)
     labelled = present(table.column(target))
-    lines = [f"target: {target!r}{where}"]
+    lines = [f"target: {target!r}{where}", *(f"read: {note}" for note in table.notes)]
+    if not labelled.any():
+        raise invalid("target", "mlplab train", "a column with values to learn",
+                      f"{target!r}, which is missing in all {table.n_rows} rows", raw=True)
     if not labelled.all():
         lines.append(f"{int((~labelled).sum())} rows without a target left out")
         table = table.take(np.flatnonzero(labelled))
@@ -294,7 +297,18 @@ def _split(table: Table, target: str, task: str, fraction: float | None,
     strata = (np.unique(labels.astype(str), return_inverse=True)[1]
               if task == "classification" else np.zeros(len(rows), dtype=np.int64))
     parts = train_test_split(rows, strata, test_size=fraction, seed=seed, stratify=True)
-    return np.sort(parts.X_train), np.sort(parts.X_test)
+    train, test = np.sort(parts.X_train), np.sort(parts.X_test)
+    if len(train) < 2:
+        raise invalid("test_split", "mlplab train", f"a fraction that leaves at least 2 of "
+                      f"the {len(rows)} rows to train on", f"{fraction} (it leaves "
+                      f"{len(train)})", raw=True)
+    if task == "classification":
+        absent = sorted({str(v) for v in labels[test]} - {str(v) for v in labels[train]})
+        if absent:
+            raise invalid("test_split", "mlplab train", "a fraction that leaves rows of every "
+                          "class to train on", f"{fraction}, which holds out every row of the "
+                          f"classes {', '.join(map(repr, absent[:5]))}", raw=True)
+    return train, test
 
 
 def _encoded(preprocessor: TablePreprocessor, table: Table) -> tuple[np.ndarray, np.ndarray]:
@@ -501,7 +515,8 @@ def predict_job(model_path: str, data: str, target: Any = None, *,
     outputs = np.asarray(model.predict(preprocessor.transform(table, "mlplab predict")))
     classification = preprocessor.task == "classification"
     return Predictions(preprocessor.decode(outputs), outputs if classification else None,
-                       preprocessor.classes, preprocessor.target, preprocessor.unseen(table))
+                       preprocessor.classes, preprocessor.target,
+                       [*table.notes, *preprocessor.unseen(table)])
 
 
 def evaluate_job(model_path: str, data: str, target: Any = None, *,
@@ -517,8 +532,14 @@ def evaluate_job(model_path: str, data: str, target: Any = None, *,
     if preprocessor.target not in table.names:
         raise invalid("data", "mlplab evaluate", f"a table with the target column "
                       f"{preprocessor.target!r} to score against", table.source)
+    preprocessor.check_columns(table, "mlplab evaluate")
     labelled = present(table.column(preprocessor.target))
-    notes = preprocessor.unseen(table)
+    notes = [*table.notes, *preprocessor.unseen(table)]
+    if not labelled.any():
+        raise invalid("data", "mlplab evaluate", f"a table with values of the target "
+                      f"{preprocessor.target!r} to score against",
+                      f"{table.source}, where it is missing in all {table.n_rows} rows",
+                      raw=True)
     if not labelled.all():
         notes.append(f"{int((~labelled).sum())} rows without a target left out")
         table = table.take(np.flatnonzero(labelled))
@@ -554,6 +575,7 @@ def _legacy_evaluation(model: Any, metadata: dict[str, Any], data: str,
     if y is None:
         raise invalid("target", "mlplab evaluate", "a target column to score against",
                       "data without targets", raw=True)
+    _check_legacy_width(np.asarray(X), model.n_inputs, data, "mlplab evaluate")
     X = _legacy_scaled(np.asarray(X, dtype=float), metadata)
     loss = get_loss(_loss(task))
     y_checked = check_targets(model, np.asarray(y), X.shape[0], loss, "mlplab evaluate")
@@ -574,7 +596,15 @@ def _legacy_inputs(source: str, target: Any, metadata: dict[str, Any],
     X = np.asarray(load(source, **options)[0], dtype=float)
     if target is None and X.ndim == 2 and X.shape[1] == n_inputs + 1:
         X = X[:, :-1]
+    _check_legacy_width(X, n_inputs, source, "mlplab predict")
     return _legacy_scaled(X, metadata)
+
+
+def _check_legacy_width(X: np.ndarray, n_inputs: int, source: str, owner: str) -> None:
+    if X.ndim != 2 or X.shape[1] != n_inputs:
+        raise invalid("data", owner, f"a table of the {n_inputs} input columns the model "
+                      "file (saved without column names) takes, and its target",
+                      f"{Path(source).name} with {X.shape[-1]} input columns", raw=True)
 
 
 def _load_options(source: str, target: Any, seed: Any) -> dict[str, Any]:
@@ -589,6 +619,36 @@ def _load_options(source: str, target: Any, seed: Any) -> dict[str, Any]:
 def _legacy_scaled(X: np.ndarray, metadata: dict[str, Any]) -> np.ndarray:
     config = metadata.get("standardizer")
     return Standardizer.from_config(config).transform(X) if config else X
+
+
+def legacy_preprocessing(metadata: dict[str, Any], model: Any) -> dict[str, Any] | None:
+    """The `TablePreprocessor` config that does what an older model file's metadata says
+    (its "standardizer": z = (x - mean) / scale on the columns "0".."k-1"), so that ONNX
+    export scales the inputs as `predict` does; None when the file has no standardizer.
+    Classes are the output indices 0..K-1, as `predict` gives them for such a file."""
+    config = metadata.get("standardizer")
+    if not config:
+        return None
+    scaler = Standardizer.from_config(config)
+    if scaler.mean_ is None:
+        return None
+    if len(scaler.mean_) != model.n_inputs:
+        raise ModelFileError(f"the model file's standardizer has {len(scaler.mean_)} columns "
+                             f"but its network {model.n_inputs} inputs")
+    task = "classification" if metadata.get("task") == "classification" else "regression"
+    names = [str(j) for j in range(model.n_inputs)]
+    target = metadata.get("target")
+    preprocessing: dict[str, Any] = {
+        "columns": names, "target": str(target) if target is not None else "prediction",
+        "task": task, "impute": "none", "texts": [], "ignored": {}, "summary": [],
+        "numbers": [{"name": n, "fill": m, "mean": m, "scale": s}
+                    for n, m, s in zip(names, scaler.mean_.tolist(), scaler.scale_.tolist(),
+                                       strict=True)]}
+    if task == "classification":
+        preprocessing["classes"] = list(range(model.n_outputs))
+    else:
+        preprocessing["target_mean"], preprocessing["target_scale"] = 0.0, 1.0
+    return preprocessing
 
 
 def full_batch(name: str) -> bool:

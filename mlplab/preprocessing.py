@@ -5,7 +5,8 @@
 - which columns are inputs: every column but the target, the ones the user
   drops (IDs), the constant ones (one distinct value, or none) and text columns
   with a different value in most rows (more than MANY_CATEGORIES and than half
-  the rows: names, free text);
+  the rows: names, free text) or with more than MAX_CATEGORIES values (their
+  one-hot block would be wider than any table mlplab is for);
 - for a number column x: the fill value m (the median) for missing entries and
   the standardization z = (x_filled - mean) / scale (scale the population
   standard deviation);
@@ -14,6 +15,10 @@
 - for the target: the classes (exactly the labels present, sorted, mapped to
   0..K-1), or for a regression the standardization t = (y - mean) / scale,
   undone on the way out: y_hat = t_hat * scale + mean.
+
+A target is something to learn only if it holds two distinct values or more,
+and classes only if they have about two rows each on average (at most
+min(MAX_CLASSES_FORCED, ceil(n_rows / 2)) of them): `detect_task` refuses others.
 
 The inputs are laid out as the number columns (in the file's order), then each
 text column's one-hot block (in the file's order). `get_config` is plain JSON
@@ -35,6 +40,8 @@ MAX_CLASSES = 100
 ROWS_PER_CLASS = 5
 MANY_CATEGORIES = 100  # a text column with more distinct values than this and than half the
 # rows is an ID or free text: its one-hot columns would only memorize rows, so it is not used
+MAX_CATEGORIES = 1000  # the widest one-hot block: n_rows x this many float64 inputs
+MAX_CLASSES_FORCED = 1000  # the most classes, even with --task classification
 
 
 def detect_task(values: np.ndarray, name: str, task: str = "auto",
@@ -46,15 +53,24 @@ def detect_task(values: np.ndarray, name: str, task: str = "auto",
     the rows: at most max(2, min(MAX_CLASSES, n_rows // ROWS_PER_CLASS)), i.e. on
     average at least ROWS_PER_CLASS rows a class; otherwise a regression (20 rows
     of ages is a regression, 150 iris rows of 0/1/2 are three classes).
+    A column of one value, or classes of a row each, is refused (module doc).
     """
     task = check_choice("task", owner, task, TASKS)
     distinct = len(np.unique(values))
+    if distinct < 2:
+        shown = f"{_plain(values[0])!r} in all {len(values)} labelled rows" if len(values) \
+            else "no labelled rows"
+        raise invalid("target", owner, "a column of at least two distinct values to learn",
+                      f"{name!r} with {shown}", raw=True)
     if task != "auto":
         if task == "regression" and values.dtype == object:
             raise invalid("task", owner, f"'classification' or 'auto' for the text labels "
                           f"of {name!r}", task)
+        if task == "classification":
+            _check_classes(distinct, values, name, owner, forced=True)
         return task, "as --task says"
     if values.dtype == object:
+        _check_classes(distinct, values, name, owner, forced=False)
         return "classification", f"from the text labels of {name!r}"
     if np.any(values != np.round(values)):
         return "regression", f"{name!r} holds numbers with fractions"
@@ -64,6 +80,20 @@ def detect_task(values: np.ndarray, name: str, task: str = "auto",
                                   f"{len(values)} rows (at most {limit} are classes)")
     return "regression", (f"{name!r} holds {distinct} distinct whole numbers in {len(values)} "
                           f"rows (more than {limit}, too many for classes)")
+
+
+def _check_classes(distinct: int, values: np.ndarray, name: str, owner: str, *,
+                   forced: bool) -> None:
+    """Refuse classes with fewer than two rows each on average: nothing to learn from them."""
+    limit = min(MAX_CLASSES_FORCED, (len(values) + 1) // 2)
+    if distinct <= limit:
+        return
+    seen = f"{name!r} with {distinct} distinct labels in {len(values)} rows (at most {limit})"
+    if forced and values.dtype != object:
+        raise invalid("task", owner, f"'regression' or 'auto' for {seen}", "'classification'",
+                      raw=True)
+    raise invalid("target", owner, "a column of classes with two rows each on average (not "
+                  "an ID or free text)", seen, raw=True)
 
 
 def present(values: np.ndarray) -> np.ndarray:
@@ -128,6 +158,10 @@ class TablePreprocessor:
                 config["ignored"][name] = (f"text with {len(categories)} distinct values in "
                                            f"{len(values)} rows (an ID or free text?)")
                 return
+            if len(categories) > MAX_CATEGORIES:
+                config["ignored"][name] = (f"text with {len(categories)} distinct values, too "
+                                           f"many to one-hot encode (at most {MAX_CATEGORIES})")
+                return
             fill = str(categories[np.argmax(counts)])
             config["texts"].append({"name": name, "categories": categories.tolist(),
                                     "fill": fill})
@@ -190,7 +224,7 @@ class TablePreprocessor:
         lines = [f"{name!r}: {why}, not used" for name, why in self.config["ignored"].items()]
         lines += self.config["summary"]
         for column in self.texts:
-            shown = ", ".join(map(str, column["categories"][:6]))
+            shown = ", ".join(map(_shown, column["categories"][:6]))
             more = ", ..." if len(column["categories"]) > 6 else ""
             lines.append(f"{column['name']!r}: text, one-hot encoded into "
                          f"{len(column['categories'])} columns ({shown}{more})")
@@ -234,9 +268,15 @@ class TablePreprocessor:
         known = present(values)
         if self.config["impute"] == "none" and not known.all():
             raise _missing_error(column["name"], values, owner)
-        text = np.array([str(v) if k else column["fill"] for v, k in zip(values, known,
-                                                                         strict=True)])
-        return (text[:, None] == np.array(column["categories"])[None, :]).astype(np.float64)
+        index = {c: k for k, c in enumerate(column["categories"])}
+        fill = index[column["fill"]]
+        codes = np.array([index.get(str(v), -1) if k else fill for v, k in zip(values, known,
+                                                                               strict=True)],
+                         dtype=np.int64)
+        block = np.zeros((len(values), len(index)))
+        seen = np.flatnonzero(codes >= 0)  # an unseen value stays all zeros
+        block[seen, codes[seen]] = 1.0
+        return block
 
     def unseen(self, table: Table) -> list[str]:
         """Lines naming text values `table` has that training never saw (encoded as zeros)."""
@@ -287,6 +327,13 @@ class TablePreprocessor:
             raise invalid("config", "TablePreprocessor.from_config",
                           "a dict from TablePreprocessor.get_config()", config)
         return cls(config)
+
+
+def _shown(value: Any) -> str:
+    """A category as a summary line shows it: as it is, or quoted when it holds a line break
+    or another character a terminal would not show as itself."""
+    text = str(value)
+    return text if text.isprintable() else repr(text)
 
 
 def _quoted(names: list[Any]) -> str:

@@ -23,8 +23,8 @@ def test_each_column_is_numbers_or_text_with_missing_values(tmp_path):
 
 
 def test_delimiters_are_sniffed_or_given_and_tsv_is_tab(tmp_path):
-    semi = read_table(write(tmp_path / "s.csv", "a;b\n1,5;x\n2,5;y\n"))
-    assert semi.names == ["a", "b"] and semi.column("a").tolist() == ["1,5", "2,5"]
+    semi = read_table(write(tmp_path / "s.csv", "a;b\n1.5;x\n2.5;y\n"))
+    assert semi.names == ["a", "b"] and semi.column("a").tolist() == [1.5, 2.5]
     tabs = read_table(write(tmp_path / "t.tsv", "a\tb\n1\t2\n"))
     assert tabs.names == ["a", "b"]
     assert read_table(write(tmp_path / "t.txt", "a\tb\n1\t2\n"), delimiter="\\t").names == [

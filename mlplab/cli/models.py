@@ -306,6 +306,7 @@ def _export(args: argparse.Namespace) -> str:
     from mlplab.export import export_onnx, onnx_interface  # needs the onnx extra
 
     metadata = read_metadata(args.model)
-    model, preprocessing = load_model(args.model), metadata.get("preprocessing")
+    model = load_model(args.model)
+    preprocessing = metadata.get("preprocessing") or job.legacy_preprocessing(metadata, model)
     written = export_onnx(model, args.output, preprocessing=preprocessing)
     return "\n".join([f"wrote {written}", *onnx_interface(model, preprocessing)])

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from mlplab._checks import as_float_array
+from mlplab._checks import as_float_array, invalid
 
 
 class Standardizer:
@@ -53,9 +53,16 @@ class Standardizer:
     def from_config(cls, config: dict[str, Any]) -> Standardizer:
         """A Standardizer with the statistics of `get_config()`."""
         scaler = cls()
-        if config.get("mean") is not None:
-            scaler.mean_ = np.asarray(config["mean"], dtype=np.float64)
-            scaler.scale_ = np.asarray(config["scale"], dtype=np.float64)
+        if not isinstance(config, dict) or set(config) != {"mean", "scale"}:
+            raise invalid("config", "Standardizer.from_config", "a dict with the keys 'mean' "
+                          "and 'scale', as get_config() writes", config)
+        if config["mean"] is None and config["scale"] is None:
+            return scaler
+        mean, scale = (_statistics(config[key]) for key in ("mean", "scale"))
+        if mean is None or scale is None or len(mean) != len(scale) or np.any(scale <= 0):
+            raise invalid("config", "Standardizer.from_config", "'mean' and 'scale' as lists "
+                          "of finite numbers of one length, every scale positive", config)
+        scaler.mean_, scaler.scale_ = mean, scale
         return scaler
 
     def __repr__(self) -> str:
@@ -72,3 +79,12 @@ class Standardizer:
             raise ValueError(f"The 'X' parameter of Standardizer.{method} must have "
                              f"{len(self.mean_)} columns, as in fit. Got {X.shape[1]} instead.")
         return X
+
+
+def _statistics(values: Any) -> np.ndarray | None:
+    """A config's list of finite numbers as float64 (n_features,), or None if it is not one."""
+    if not isinstance(values, list) or not values or not all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        return None
+    array = np.asarray(values, dtype=np.float64)
+    return array if np.all(np.isfinite(array)) else None
