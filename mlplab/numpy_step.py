@@ -53,10 +53,14 @@ def compile_gradients(objective: Any) -> Gradients | None:
 
 
 def gradients_source(model: Any, loss: Any) -> str:
-    """The straight-line source `compile_gradients` runs for `model` and `loss` (for reading)."""
+    """The straight-line source `compile_gradients` runs for `model` and `loss` (for reading).
+
+    loss: a name (as `fit` takes it, e.g. "mse") or a Loss.
+    """
+    from mlplab.losses import get_loss
     from mlplab.objective import Objective  # objectives build on this module, not the reverse
 
-    plan = _plan(Objective(model, loss, None, None))
+    plan = _plan(Objective(model, get_loss(loss, owner="gradients_source"), None, None))
     if plan is None:
         raise invalid("model", "gradients_source", "a NumPy model of Dense and Activation "
                       "layers (others train through their layers)", model)

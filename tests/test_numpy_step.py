@@ -88,3 +88,12 @@ def test_the_source_reads_like_the_tutorial():
     assert source.rstrip().endswith("return x4, value, [dW0, dW2]")
     with pytest.raises(ValueError, match=r"'model' parameter of gradients_source"):
         gradients_source(Sequential([Dense(3, 2), Dropout(0.5)]), get_loss("mse"))
+
+
+def test_the_source_takes_a_loss_by_name_as_fit_does():
+    net = MLP([3, 4, 1], activation="sigmoid", output_activation="sigmoid", bias=False)
+    assert gradients_source(net, "delta") == gradients_source(net, get_loss("delta"))
+    # on logits: the sigmoid is fused into the cross-entropy, so its own backward line goes
+    assert gradients_source(net, "binary_crossentropy") != gradients_source(net, "delta")
+    with pytest.raises(ValueError, match=r"'loss' parameter of gradients_source"):
+        gradients_source(net, "hinge")
