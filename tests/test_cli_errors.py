@@ -247,3 +247,20 @@ def test_toml_keys_are_checked_by_type(files, capsys, text, key):
     (files / "typed.toml").write_text(f'data = "moons"\n{text}\n')
     status, err = run(capsys, f"train --config {files}/typed.toml")
     assert status == 2 and f"'{key}' key of {files}/typed.toml" in err, err
+
+
+def test_a_reader_that_goes_away_is_not_an_error():
+    """`mlplab ... | head`: the pipe closes before the output is written; nothing on stderr."""
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before mlplab writes a byte
+    try:
+        done = subprocess.run([sys.executable, "-m", "mlplab", "reproduce", "part2",
+                               "--iterations", "20", "--every", "10", "--json"],
+                              stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(write_end)
+    assert done.stderr == ""
+    assert done.returncode == 0

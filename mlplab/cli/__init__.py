@@ -21,6 +21,8 @@ mlplab playground [--host 127.0.0.1] [--port 0] [--open]
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -68,6 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_outputs(args)
         check_extras(args)
         print(args.run(args))
+    except BrokenPipeError:  # the reader went away (`mlplab ... | head`): not an error
+        _discard_stdout()     # (before OSError, which it is a kind of)
     except (ValueError, TypeError, ModelFileError, OSError, ImportError,
             DivergenceError) as error:
         text = in_users_words(error, args, parser)
@@ -76,9 +80,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RunInterruptedError as interrupted:
         print(f"mlplab {args.command}: {interrupted}", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # the reader went away (`mlplab ... | head`): not an error
-        sys.stderr.close()
     return 0
+
+
+def _discard_stdout() -> None:
+    """Point stdout at the null device, so the interpreter's last flush of what the closed
+    pipe did not take fails silently instead of printing 'Exception ignored ...'."""
+    # (stdout that is not a file, captured or replaced, has nothing to redirect)
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _one_line(error: str) -> str:
