@@ -356,7 +356,7 @@ def train_job(settings: TrainSettings, *, announce: Callable[[str], Any] | None 
                   validation_split=_validation_split(settings),
                   metrics=["accuracy"] if task == "classification" else ["mae"],
                   callbacks=callbacks, progress=settings.progress, resume_from=settings.resume)
-    lines = [*prepared.lines, _stopping_line(settings, stopper, len(history), batch_size)]
+    lines = [*prepared.lines, _stopping_line(settings, stopper, history, batch_size)]
     metadata = dict(metadata)  # the checkpoints keep the one they were given
     if prepared.X_test is not None:
         metadata["test"] = scores_of(net, prepared.preprocessor, prepared.X_test,
@@ -418,11 +418,18 @@ def _batch_size(batch_size: int | None, n_rows: int) -> int:
     return max(1, min(BATCH_SIZE, max(MIN_BATCH, n_rows // MIN_STEPS), n_rows))
 
 
-def _stopping_line(settings: TrainSettings, stopper: EarlyStopping | None, epochs: int,
+def _stopping_line(settings: TrainSettings, stopper: EarlyStopping | None, history: History,
                    batch_size: int | None) -> str:
-    """How training ended, with a warning when the epoch cap cut it short while improving."""
+    """How training ended, with a warning when the epoch cap cut it short while improving.
+
+    A full-batch solver that stopped before the cap (converged) says so, with its reason.
+    """
+    epochs = len(history)
     ran = (f"trained for {epochs} epochs in batches of {batch_size}" if batch_size else
            f"trained for {epochs} iterations on all rows at once")
+    capped = epochs >= settings.epochs
+    if not capped and history.stop_reason and (stopper is None or stopper.stopped_epoch is None):
+        ran = f"{ran}, until the solver stopped ({history.stop_reason[0]})"
     if stopper is None:
         return ran
     best = int(np.max(stopper.best_epoch)) + 1
@@ -430,7 +437,7 @@ def _stopping_line(settings: TrainSettings, stopper: EarlyStopping | None, epoch
     if stopper.stopped_epoch is not None:
         return (f"{ran}: stopped early, the {watched} last improved at epoch {best} "
                 f"(its weights kept)")
-    if epochs - best < (settings.patience or DEFAULT_PATIENCE):
+    if capped and epochs - best < (settings.patience or DEFAULT_PATIENCE):
         message = (f"training reached the epoch cap ({settings.epochs}) while the {watched} "
                    f"was still improving (best at epoch {best}): raise --epochs")
         warnings.warn(message, NotConverged, stacklevel=3)

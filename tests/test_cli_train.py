@@ -54,6 +54,20 @@ def test_every_full_batch_solver_trains_from_the_command_line(capsys, tmp_path, 
     assert not (tmp_path / "m.npz.ckpt.npz").exists()  # a solver's search cannot be saved
 
 
+def test_a_solver_that_converges_before_the_cap_says_so_and_does_not_warn(capsys, recwarn):
+    """README: `mlplab train moons --optimizer lbfgs --epochs 200` (L-BFGS converges first)."""
+    code, out, err = run(capsys, "train", "moons", "--optimizer", "lbfgs", "--epochs", 200)
+    assert code == 0, err
+    assert epochs_trained(out) < 200
+    assert "until the solver stopped (CONVERGENCE" in out
+    assert "epoch cap" not in out and not recwarn.list
+    # Cut short by the cap, it still warns
+    code, out, err = run(capsys, "train", "moons", "--optimizer", "lbfgs", "--epochs", 5)
+    assert code == 0 and epochs_trained(out) == 5
+    assert "until the solver stopped" not in out
+    assert "warning: training reached the epoch cap (5)" in out
+
+
 @pytest.mark.parametrize("name", SOLVERS)
 def test_a_solver_refuses_what_it_cannot_honour(capsys, tmp_path, name):
     for flags, named in ((["--batch-size", 16], "'--batch-size'"),
