@@ -11,11 +11,11 @@ mlplab surface [--weights "0,W,0,0;2,W,1,0"] [--out surface.png] [--slice slice.
 mlplab lr-find --data digits [--layers 64] [--optimizer sgd] [--steps 200] [--plot lr.png]
 mlplab race [--function valley] [--optimizers sgd,momentum,adam] [--steps N] [--out race.gif]
 mlplab race --data moons [--optimizers sgd,momentum,adam] [--epochs 30] [--out curves.png]
+mlplab playground [--host 127.0.0.1] [--port 0] [--open]
 mlplab --version
 
 A value the library refuses is reported naming the flag, TOML key or recorded
 setting it came from (see `mlplab.cli.flags`).
-mlplab playground [--host 127.0.0.1] [--port 0] [--open]
 """
 
 from __future__ import annotations

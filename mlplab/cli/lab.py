@@ -111,11 +111,16 @@ def add_surface(commands: Any) -> None:
     surface.add_argument("--weights", type=_weight_pair, default=None,
                          help='two weights as "layer,W,i,j;layer,W,i,j" (default '
                          '"0,W,0,0;2,W,1,0")')
-    surface.add_argument("--hidden", type=positive_int, default=4)
-    surface.add_argument("--alpha", type=float, default=10.0)
-    surface.add_argument("--iterations", type=positive_int, default=60000)
-    surface.add_argument("--targets", type=number_list(float), default=[0, 1, 1, 0])
-    surface.add_argument("--grid", type=positive_int, default=61, help="points per axis")
+    surface.add_argument("--hidden", type=positive_int, default=4,
+                         help="hidden units of the 3-H-1 network (default 4)")
+    surface.add_argument("--alpha", type=float, default=10.0,
+                         help="step size of its training (default 10)")
+    surface.add_argument("--iterations", type=positive_int, default=60000,
+                         help="training iterations (default 60000)")
+    surface.add_argument("--targets", type=number_list(float), default=[0, 1, 1, 0],
+                         help="the four targets (default 0,1,1,0: XOR)")
+    surface.add_argument("--grid", type=positive_int, default=61,
+                         help="points per axis (default 61)")
     surface.add_argument("--out", default="surface.png", help="surface PNG (surface.png)")
     surface.add_argument("--slice", default="slice.png", help="slice PNG (slice.png)")
     surface.set_defaults(run=_surface)
@@ -161,9 +166,11 @@ def add_lr_find(commands: Any) -> None:
                         f"{listed(GRADIENT_OPTIMIZERS)}")
     finder.add_argument("--alphas", type=number_list(float), default=None,
                         help="learning rates to try (default 13 from 1e-4 to 10)")
-    finder.add_argument("--steps", type=positive_int, default=200, help="default 200")
+    finder.add_argument("--steps", type=positive_int, default=200,
+                        help="training steps (mini-batches) per rate (default 200)")
     finder.add_argument("--batch-size", type=positive_int, default=32, help="default 32")
-    finder.add_argument("--seed", type=int, default=0)
+    finder.add_argument("--seed", type=int, default=0,
+                        help="initial weights and batches (default 0)")
     finder.add_argument("--plot", help="final loss per rate and the curves (.png)")
     finder.set_defaults(run=_lr_find)
 

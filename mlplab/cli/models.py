@@ -101,7 +101,9 @@ def add_train(commands: Any) -> None:
                        help="DropConnect rate of every weight layer, in [0, 1) (default 0)")
     train.add_argument("--dropout", type=float, default=None,
                        help="dropout rate after every hidden layer, in [0, 1) (default 0)")
-    train.add_argument("--seed", type=int, default=None)
+    train.add_argument("--seed", type=int, default=None,
+                       help="seeds the test split, the initial weights, the batches and a "
+                       "generated data set (default 0)")
     train.add_argument("--no-standardize", dest="standardize", action="store_false",
                        default=None, help="do not standardize the inputs")
     train.add_argument("--save", help="write the trained model here (.npz, or .safetensors)")
@@ -232,8 +234,9 @@ def add_predict_and_evaluate(commands: Any) -> None:
                                   description="Predict every row of a table; its columns are "
                                   "matched to the model's by name (the target column may be "
                                   "there or not). Writes CSV with a header.")
-    predict.add_argument("model", metavar="MODEL")
-    predict.add_argument("data", metavar="DATA")
+    predict.add_argument("model", metavar="MODEL", help="a model file that mlplab train saved")
+    predict.add_argument("data", metavar="DATA", help="the rows to predict: a table file "
+                         "(CSV, TSV, NPY, NPZ, Parquet) or a built-in data set name")
     predict.add_argument("--target", help="target column to leave out (only for model files "
                          "without column names; others know their target)")
     predict.add_argument("--proba", action="store_true",
@@ -241,16 +244,26 @@ def add_predict_and_evaluate(commands: Any) -> None:
     predict.add_argument("--delimiter", help="field separator of a text file")
     predict.add_argument("--output", help="write predictions here (.csv) instead of printing")
     predict.set_defaults(run=_predict)
-    evaluate = commands.add_parser("evaluate", help="scores of a saved model on labelled data")
-    evaluate.add_argument("model", metavar="MODEL")
-    evaluate.add_argument("data", metavar="DATA")
+    evaluate = commands.add_parser("evaluate", help="scores of a saved model on labelled data",
+                                   description="Score a saved model on labelled rows: accuracy "
+                                   "and cross-entropy for a classifier, MAE and RMSE for a "
+                                   "regression. Columns are matched by name; the target column "
+                                   "must be there.")
+    evaluate.add_argument("model", metavar="MODEL", help="a model file that mlplab train saved")
+    evaluate.add_argument("data", metavar="DATA", help="labelled rows: a table file (CSV, TSV, "
+                          "NPY, NPZ, Parquet) or a built-in data set name")
     evaluate.add_argument("--target", help="target column (only for model files without "
                           "column names)")
     evaluate.add_argument("--delimiter", help="field separator of a text file")
     evaluate.set_defaults(run=_evaluate)
     export = commands.add_parser("export", help="export a saved model to ONNX, with its "
-                                 "preprocessing")
-    export.add_argument("model", metavar="MODEL")
+                                 "preprocessing",
+                                 description="Write a saved model as an ONNX graph, with the "
+                                 "preprocessing fitted at train time (imputation, one-hot "
+                                 "encoding, scaling, labels) inside it, checked by onnx's "
+                                 "checker. Needs the 'onnx' extra "
+                                 "(pip install \"mlplab[onnx]\").")
+    export.add_argument("model", metavar="MODEL", help="a model file that mlplab train saved")
     export.add_argument("output", metavar="OUTPUT", help="the .onnx file to write")
     export.set_defaults(run=_export)
 
