@@ -3,6 +3,7 @@
 - every `mlplab ...` command in a shell or console block, or in inline code, is parsed by the
   command line's own argparse parser (a renamed or removed flag fails here);
 - every Python block compiles, and its `import` lines import (a renamed function fails here);
+- every backticked dotted name `mlplab.x.y` names a module or attribute that exists;
 - every relative link and every backticked repository path names a file that exists;
 - the README's Layout section names every module and package of `mlplab/`;
 - the README's Extras list names every optional dependency group of pyproject.toml;
@@ -115,6 +116,35 @@ def test_every_python_block_compiles_and_its_imports_import(page, body):
         imported = importlib.import_module(module)
         for name in names:
             assert hasattr(imported, name), f"{page.name}: {module} has no {name!r}"
+
+
+def dotted(name):
+    """The module or attribute `name` ("mlplab.optim.registry.register_optimizer") names."""
+    parts = name.split(".")
+    for split in range(len(parts), 0, -1):
+        try:
+            found = importlib.import_module(".".join(parts[:split]))
+        except ModuleNotFoundError as missing:
+            if not (missing.name or "").startswith("mlplab"):
+                pytest.skip(f"{name} needs {missing.name}, not installed")
+            continue
+        for part in parts[split:]:
+            found = getattr(found, part)
+        return found
+    raise AssertionError(name)
+
+
+def test_every_dotted_name_exists():
+    names = {name for page in PAGES
+             for name in re.findall(r"`(mlplab(?:\.\w+)+)", page.read_text(encoding="utf-8"))}
+    assert len(names) > 30
+    missing = []
+    for name in sorted(names):
+        try:
+            dotted(name)
+        except (AttributeError, AssertionError):
+            missing.append(name)
+    assert not missing, f"the pages name {missing}, which do not exist"
 
 
 def test_links_and_paths_name_files_that_exist():
