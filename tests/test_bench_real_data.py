@@ -46,7 +46,9 @@ def test_a_quick_run_prints_each_seed_and_a_table_with_verdicts(bench, capsys):
     assert np.allclose(accuracy.gains, accuracy.ours - accuracy.theirs)
     mae = rows[1]
     assert np.allclose(mae.gains, mae.theirs - mae.ours)  # lower MAE is the gain
-    assert "bundled sets:" in out and "extra sets:" not in out
+    assert "bundled sets against scikit-learn's default pipeline:" in out
+    assert "bundled sets against scikit-learn's target scaled pipeline:" in out
+    assert "extra sets" not in out
 
 
 def test_both_sides_score_the_same_held_out_rows(bench, tmp_path):
