@@ -6,10 +6,10 @@ with its species names, wine with a text category column, a constant column and
 empty fields, diabetes with the raw measurements (sex as text: female/male, a
 few empty fields) and a whole-number target, digits as 64 pixel columns and a
 0-9 label. Beside these five ("bundled", the sets issue 9 names) come "extra"
-sets the defaults were not chosen on, drawn once from fixed seeds: scikit-learn's
-generators (make_classification with 3 classes, with 150 rows, with imbalanced
-classes and with 4 classes; make_moons; make_hastie_10_2; Friedman's #1
-regression) and wine with 20 pure-noise columns added.
+sets, drawn once from fixed seeds, to check that the defaults hold beyond the
+sets they were chosen on: scikit-learn's generators (make_classification with 3
+classes, with 150 rows, with imbalanced classes and with 4 classes; make_moons;
+make_hastie_10_2; Friedman's #1 regression) and wine with 20 pure-noise columns.
 
 For every seed S the rows are split 80/20 (stratified for classes) into
 train.csv and test.csv; then
