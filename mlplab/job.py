@@ -5,7 +5,9 @@ file (flags win). `train_job` reads the data (a built-in name or the user's
 table), decides the task from the target's labels and says why, holds out the
 test rows (``test_split``) before anything is fitted, fits the preprocessing
 (`mlplab.preprocessing.TablePreprocessor`) on the training rows, trains an MLP
-until the validation loss stops improving (with a checkpoint every epoch),
+until the validation loss stops improving (with a checkpoint every epoch), then
+by default trains a fresh network on all the training rows for the steps that
+took (`_refit`), with a weight decay of PRIOR_STRENGTH / rows (`_weight_decay`),
 scores the test rows, and saves the model with its preprocessing as data, which
 `predict_job`, `evaluate_job` and ONNX export apply to new tables by column name.
 

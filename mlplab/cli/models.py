@@ -91,8 +91,9 @@ def add_train(commands: Any) -> None:
     train.add_argument("--clip-norm", type=float, default=None,
                        help="rescale each step's gradient to this global norm at most")
     train.add_argument("--early-stopping", action="store_true", default=None,
-                       help="stop when val_loss stops improving and keep the best weights "
-                       "(the default)")
+                       help="stop when val_loss stops improving, then refit on all rows for "
+                       "the steps to the best epoch (the default; --no-refit keeps the best "
+                       "weights)")
     train.add_argument("--no-early-stopping", dest="early_stopping", action="store_false",
                        default=None, help="train for all --epochs")
     train.add_argument("--no-refit", dest="refit", action="store_false", default=None,
