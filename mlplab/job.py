@@ -5,7 +5,9 @@ file (flags win). `train_job` reads the data (a built-in name or the user's
 table), decides the task from the target's labels and says why, holds out the
 test rows (``test_split``) before anything is fitted, fits the preprocessing
 (`mlplab.preprocessing.TablePreprocessor`) on the training rows, trains an MLP
-until the validation loss stops improving (with a checkpoint every epoch),
+until the validation loss stops improving (with a checkpoint every epoch), then
+by default trains a fresh network on all the training rows for the steps that
+took (`_refit`), with a weight decay of PRIOR_STRENGTH / rows (`_weight_decay`),
 scores the test rows, and saves the model with its preprocessing as data, which
 `predict_job`, `evaluate_job` and ONNX export apply to new tables by column name.
 
@@ -57,6 +59,7 @@ OWNER = "mlplab train"
 SUFFIXES = (".csv", ".tsv", ".tab", ".txt", ".npy", ".npz", ".parquet", ".pq")
 # The defaults, the same for every data set (bench/real_data.py measures them):
 DEFAULT_PATIENCE = 20
+PRIOR_STRENGTH = 3.0  # the default weight decay is PRIOR_STRENGTH / rows (_weight_decay)
 VALIDATION_SPLIT = 0.2  # held out of the training rows to watch for early stopping
 BATCH_SIZE, MIN_BATCH, MIN_STEPS = 32, 8, 10  # see _batch_size
 MIN_DELTA = 1e-4  # the least fall of the validation loss that counts as improving
@@ -85,10 +88,11 @@ class TrainSettings:
     dropconnect: float = 0.0
     dropout: float = 0.0
     loss: str | None = None  # None: the task's (softmax cross-entropy, or mse)
-    weight_decay: float | None = None  # None: the optimizer's own (0 but for adamw)
+    weight_decay: float | None = None  # None: PRIOR_STRENGTH / rows (_weight_decay)
     clip_norm: float | None = None
     early_stopping: bool = True
     patience: int | None = None  # None: DEFAULT_PATIENCE, with early_stopping only
+    refit: bool = True  # after early stopping, train afresh on all rows for its steps
     save: str | None = None
     checkpoint: str | None = None
     resume: str | None = None
@@ -246,13 +250,18 @@ def _prepared(settings: TrainSettings) -> Prepared:
         lines.append(f"test split: {len(test)} rows held out before fitting, {len(train)} "
                      "rows to train on")
     n_out = len(classes) if task == "classification" else 1
-    net = MLP([X.shape[1], *settings.layers, n_out], activation=settings.activation,
-              output_activation="softmax" if task == "classification" else "linear",
-              seed=settings.seed, dropconnect=settings.dropconnect, dropout=settings.dropout)
+    net = _network(settings, X.shape[1], n_out, task)
     metadata = {"task": task, "n_classes": n_out if task == "classification" else None,
                 "target": target, "data_seed": settings.seed,
                 "preprocessing": preprocessor.get_config()}
     return Prepared(X, y, X_test, y_test, net, preprocessor, metadata, lines)
+
+
+def _network(settings: TrainSettings, n_in: int, n_out: int, task: str) -> MLP:
+    """The untrained network `settings` describe (the same weights for the same seed)."""
+    return MLP([n_in, *settings.layers, n_out], activation=settings.activation,
+               output_activation="softmax" if task == "classification" else "linear",
+               seed=settings.seed, dropconnect=settings.dropconnect, dropout=settings.dropout)
 
 
 def read_data(source: str, delimiter: str | None, seed: Any, owner: str) -> Table:
@@ -336,12 +345,17 @@ def train_job(settings: TrainSettings, *, announce: Callable[[str], Any] | None 
 
     metadata["summary"] holds the lines that say what was done (columns, task,
     training, the test score); a run stopped by the epoch cap while the validation
-    loss still improved also warns (`NotConverged`). A full-batch solver trains
-    on all rows at once (`batch_size` is not used) for at most `epochs` iterations.
+    loss still improved also warns (`NotConverged`). With early stopping on
+    validation rows and `refit` (the defaults), the model returned is a fresh
+    network trained on all the training rows for the steps early stopping chose
+    (see `_refit`); the History is the first run's, with its validation curves.
+    A full-batch solver trains on all rows at once (`batch_size` is not used)
+    for at most `epochs` iterations.
     """
-    optimizer = _optimizer(settings)
+    _optimizer(settings, rows=1)  # its settings checked before the data are read
     prepared = _prepared(settings)
     net, task, metadata = prepared.net, prepared.metadata["task"], prepared.metadata
+    optimizer = _optimizer(settings, rows=_fit_rows(settings, len(prepared.X)))
     loss = _training_loss(settings.loss, task)
     if settings.resume:
         _check_same_data(settings.resume, metadata)
@@ -356,7 +370,11 @@ def train_job(settings: TrainSettings, *, announce: Callable[[str], Any] | None 
                   validation_split=_validation_split(settings),
                   metrics=["accuracy"] if task == "classification" else ["mae"],
                   callbacks=callbacks, progress=settings.progress, resume_from=settings.resume)
-    lines = [*prepared.lines, _stopping_line(settings, stopper, history, batch_size)]
+    refitted = None
+    if settings.refit and stopper is not None and _validation_split(settings) is not None:
+        net, refitted = _refit(settings, prepared, loss, stopper, batch_size)
+    lines = [*prepared.lines, _stopping_line(settings, stopper, history, batch_size,
+                                             len(prepared.X), refitted)]
     metadata = dict(metadata)  # the checkpoints keep the one they were given
     if prepared.X_test is not None:
         metadata["test"] = scores_of(net, prepared.preprocessor, prepared.X_test,
@@ -366,6 +384,31 @@ def train_job(settings: TrainSettings, *, announce: Callable[[str], Any] | None 
     if settings.save:
         save(net, settings.save, metadata=metadata)
     return net, history, metadata
+
+
+def _refit(settings: TrainSettings, prepared: Prepared, loss: str, stopper: EarlyStopping,
+           batch_size: int | None) -> tuple[MLP, str]:
+    """A fresh network trained on every training row for the steps that reached the best epoch.
+
+    Early stopping holds out VALIDATION_SPLIT of the rows to choose how long to
+    train; once that length is known, the held-out rows are put back and the
+    same network (the same initial weights) is trained on all rows for as many
+    gradient steps as the first run took to its best epoch (Goodfellow, Bengio
+    and Courville, Deep Learning, 2016, algorithm 7.2). On small data sets the
+    rows held out are a fifth of what there is to learn from. No checkpoint:
+    the run is short, and a resumed run refits the same way from the first
+    run's last checkpoint.
+    """
+    best = int(np.max(stopper.best_epoch)) + 1
+    rows = _fit_rows(settings, len(prepared.X))
+    steps = best * (-(-rows // batch_size) if batch_size else 1)
+    net = _network(settings, prepared.X.shape[1], prepared.net.n_outputs,
+                   prepared.metadata["task"])
+    fit(net, prepared.X, prepared.y, loss=loss, iterations=steps,
+        optimizer=_optimizer(settings, rows=len(prepared.X)), batch_size=batch_size,
+        seed=settings.seed, progress=settings.progress)
+    return net, (f"then trained afresh on all {len(prepared.X)} training rows for the {steps} "
+                 f"steps to it (--no-refit keeps the early-stopped network)")
 
 
 def _callbacks(settings: TrainSettings, metadata: dict[str, Any]) -> list[Any]:
@@ -419,14 +462,19 @@ def _batch_size(batch_size: int | None, n_rows: int) -> int:
 
 
 def _stopping_line(settings: TrainSettings, stopper: EarlyStopping | None, history: History,
-                   batch_size: int | None) -> str:
+                   batch_size: int | None, n_rows: int, refitted: str | None = None) -> str:
     """How training ended, with a warning when the epoch cap cut it short while improving.
 
-    A full-batch solver that stopped before the cap (converged) says so, with its reason.
+    A full-batch solver that stopped before the cap (converged) says so, with its reason;
+    refitted: what `_refit` did after, instead of "(its weights kept)".
     """
     epochs = len(history)
+    kept = " (its weights kept)" if refitted is None else f"; {refitted}"
     ran = (f"trained for {epochs} epochs in batches of {batch_size}" if batch_size else
            f"trained for {epochs} iterations on all rows at once")
+    if batch_size and settings.weight_decay is None:
+        rows = _fit_rows(settings, n_rows)
+        ran += f" with weight decay {PRIOR_STRENGTH:g}/{rows} = {_weight_decay(rows):.3g}"
     capped = epochs >= settings.epochs
     if not capped and history.stop_reason and (stopper is None or stopper.stopped_epoch is None):
         ran = f"{ran}, until the solver stopped ({history.stop_reason[0]})"
@@ -435,14 +483,13 @@ def _stopping_line(settings: TrainSettings, stopper: EarlyStopping | None, histo
     best = int(np.max(stopper.best_epoch)) + 1
     watched = "validation loss" if stopper.monitor == "val_loss" else "training loss"
     if stopper.stopped_epoch is not None:
-        return (f"{ran}: stopped early, the {watched} last improved at epoch {best} "
-                f"(its weights kept)")
+        return f"{ran}: stopped early, the {watched} last improved at epoch {best}{kept}"
     if capped and epochs - best < (settings.patience or DEFAULT_PATIENCE):
         message = (f"training reached the epoch cap ({settings.epochs}) while the {watched} "
                    f"was still improving (best at epoch {best}): raise --epochs")
         warnings.warn(message, NotConverged, stacklevel=3)
         return f"{ran}; warning: {message}"
-    return f"{ran}: the {watched} was best at epoch {best} (its weights kept)"
+    return f"{ran}: the {watched} was best at epoch {best}{kept}"
 
 
 class NotConverged(UserWarning):
@@ -664,20 +711,21 @@ def full_batch(name: str) -> bool:
     return bool(OPTIMIZERS.fact(name, "full_batch"))
 
 
-def _optimizer(settings: TrainSettings) -> Any:
+def _optimizer(settings: TrainSettings, *, rows: int) -> Any:
     """The named optimizer at the learning rate, after gradient clipping and weight decay.
 
     Clipping rescales the loss's gradient to a global norm of at most
     `clip_norm`; weight decay then adds ``weight_decay * W`` to it (an L2
     penalty), or is the optimizer's own argument when it takes one (AdamW's
-    decoupled decay, SGD's). Solvers take neither: they minimize the loss alone.
+    decoupled decay, SGD's); left out, it is `_weight_decay(rows)`, `rows` the
+    rows the steps see. Solvers take neither: they minimize the loss alone.
     """
     name = OPTIMIZERS.canonical(settings.optimizer, owner=OWNER, parameter="optimizer")
     if full_batch(name):
         _check_solver_settings(name, settings)
         return get_optimizer(name, owner=OWNER)
     options = {OPTIMIZERS.fact(name, "learning_rate"): settings.learning_rate}
-    decay = settings.weight_decay
+    decay = _weight_decay(rows) if settings.weight_decay is None else settings.weight_decay
     own_decay = "weight_decay" in inspect.signature(OPTIMIZERS[name]).parameters
     if decay is not None and own_decay:
         options["weight_decay"] = decay
@@ -686,6 +734,20 @@ def _optimizer(settings: TrainSettings) -> Any:
         links.append(l2_penalty(decay))
     step = get_optimizer(name, owner=OWNER, **options)
     return chain(*links, step) if links else step
+
+
+def _weight_decay(rows: int) -> float:
+    """The default weight decay, PRIOR_STRENGTH / rows.
+
+    Training minimizes the mean loss over the rows, (1/n) sum_i l_i; a Gaussian
+    prior on the weights, W ~ N(0, 1/lambda), adds (lambda/2) |W|^2 to the
+    *sum* of the losses (the maximum a posteriori fit), which for the mean is
+    the penalty (lambda / 2n) |W|^2, whose gradient is (lambda / n) W: a weight
+    decay of lambda / n. So the prior's pull stays the same while the data's
+    grows with n: small data sets are held close to small weights, large ones
+    hardly (scikit-learn's `alpha` is the same lambda, at 1e-4).
+    """
+    return PRIOR_STRENGTH / max(rows, 1)
 
 
 def _check_solver_settings(name: str, settings: TrainSettings) -> None:

@@ -194,8 +194,8 @@ BAD_FLAGS = {
         "--plot": ("reproduce notebook --plot {d}/folder", "'--plot'"),
     },
 }
-SWITCHES = {"--help", "--early-stopping", "--no-early-stopping", "--proba", "--no-standardize",
-            "--no-progress", "--directions", "--json"}
+SWITCHES = {"--help", "--early-stopping", "--no-early-stopping", "--no-refit", "--proba",
+            "--no-standardize", "--no-progress", "--directions", "--json"}
 # Library names that must never reach the user of these commands.
 INTERNAL = ("'sizes'", "'alpha' parameter", "'name_or_path'", "'n_jobs'", "'resume_from'",
             "'strength'", "'max_norm'", "'n' parameter")

@@ -213,7 +213,12 @@ def test_the_epoch_cap_warns_when_the_validation_loss_still_improves(capsys, fru
 def test_small_data_gets_small_batches_and_early_stopping(capsys, fruit):
     code, out, err = run(capsys, "train", fruit, "--target", "label")
     assert code == 0, err
-    assert "in batches of 16: stopped early, the validation loss last improved at epoch" in out
+    # 200 rows: 160 to step on, 40 watched; batches of 160 // 10, decay 3 / 160
+    assert re.search(r"in batches of 16 with weight decay 3/160 = 0\.0187: stopped early, the "
+                     r"validation loss last improved at epoch (\d+); then trained afresh on "
+                     r"all 200 training rows for the (\d+) steps to it", out), out
+    best, steps = map(int, re.search(r"epoch (\d+); .* the (\d+) steps", out).groups())
+    assert steps == best * 10  # ten batches of 16 an epoch
 
 
 def test_a_model_file_with_the_old_standardizer_still_predicts(capsys, tmp_path):

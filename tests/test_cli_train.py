@@ -80,16 +80,25 @@ def test_a_solver_refuses_what_it_cannot_honour(capsys, tmp_path, name):
 
 def test_weight_decay_and_clipping_are_links_before_the_optimizer():
     settings = job.TrainSettings(data="moons", weight_decay=0.01, clip_norm=2.0)
-    assert job._optimizer(settings).get_config() == chain(
+    assert job._optimizer(settings, rows=50).get_config() == chain(
         clip_by_global_norm(2.0), adam(1e-3, weight_decay=0.01)).get_config()
     settings = job.TrainSettings(data="moons", optimizer="rmsprop", weight_decay=0.01)
-    assert job._optimizer(settings).get_config() == chain(  # no decay argument of its own
-        l2_penalty(0.01), rmsprop(1e-3)).get_config()
+    assert job._optimizer(settings, rows=50).get_config() == chain(  # no decay argument of
+        l2_penalty(0.01), rmsprop(1e-3)).get_config()                # its own
     for name, own in (("adamw", adamw(0.05, weight_decay=0.2)),
                       ("sgd", sgd(0.05, weight_decay=0.2))):  # their own decay argument
         settings = job.TrainSettings(optimizer=name, learning_rate=0.05, weight_decay=0.2)
-        assert job._optimizer(settings).get_config() == own.get_config()
-    assert job._optimizer(job.TrainSettings()).get_config() == adam(1e-3).get_config()
+        assert job._optimizer(settings, rows=50).get_config() == own.get_config()
+    off = job.TrainSettings(weight_decay=0.0)
+    assert job._optimizer(off, rows=50).get_config() == adam(1e-3).get_config()
+
+
+def test_the_default_weight_decay_is_a_prior_of_fixed_strength_over_the_rows():
+    for rows in (96, 300, 1150):  # lambda / n: the more rows, the less decay
+        expected = adam(1e-3, weight_decay=job.PRIOR_STRENGTH / rows)
+        assert job._optimizer(job.TrainSettings(), rows=rows).get_config() == \
+            expected.get_config()
+    assert job._weight_decay(300) == pytest.approx(0.01)
 
 
 def test_weight_decay_shrinks_the_weights(capsys, tmp_path):

@@ -86,14 +86,19 @@ def add_train(commands: Any) -> None:
                        f"classification, mse for regression): {listed(LOSSES)}")
     train.add_argument("--weight-decay", type=float, default=None,
                        help="L2 penalty: weight_decay * W added to every gradient (adamw and "
-                       "sgd take it as their own argument; default none, adamw 0.01)")
+                       f"sgd take it as their own argument; default {job.PRIOR_STRENGTH:g} / "
+                       "rows trained on, 0 for none)")
     train.add_argument("--clip-norm", type=float, default=None,
                        help="rescale each step's gradient to this global norm at most")
     train.add_argument("--early-stopping", action="store_true", default=None,
-                       help="stop when val_loss stops improving and keep the best weights "
-                       "(the default)")
+                       help="stop when val_loss stops improving, then refit on all rows for "
+                       "the steps to the best epoch (the default; --no-refit keeps the best "
+                       "weights)")
     train.add_argument("--no-early-stopping", dest="early_stopping", action="store_false",
                        default=None, help="train for all --epochs")
+    train.add_argument("--no-refit", dest="refit", action="store_false", default=None,
+                       help="keep the early-stopped network instead of training a fresh one "
+                       "on all training rows (validation rows too) for as many steps")
     train.add_argument("--patience", type=int, default=None, help="epochs without "
                        f"improvement before early stopping stops (default "
                        f"{job.DEFAULT_PATIENCE})")
