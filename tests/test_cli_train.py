@@ -13,6 +13,7 @@ from mlplab import job, load
 from mlplab.callbacks import Callback, Checkpoint, ProgressBar
 from mlplab.checkpoint import read_checkpoint_metadata
 from mlplab.cli import main
+from mlplab.job import training
 from mlplab.model import MLP
 from mlplab.optim import (
     OPTIMIZERS,
@@ -80,25 +81,25 @@ def test_a_solver_refuses_what_it_cannot_honour(capsys, tmp_path, name):
 
 def test_weight_decay_and_clipping_are_links_before_the_optimizer():
     settings = job.TrainSettings(data="moons", weight_decay=0.01, clip_norm=2.0)
-    assert job._optimizer(settings, rows=50).get_config() == chain(
+    assert job.build_optimizer(settings, rows=50).get_config() == chain(
         clip_by_global_norm(2.0), adam(1e-3, weight_decay=0.01)).get_config()
     settings = job.TrainSettings(data="moons", optimizer="rmsprop", weight_decay=0.01)
-    assert job._optimizer(settings, rows=50).get_config() == chain(  # no decay argument of
+    assert job.build_optimizer(settings, rows=50).get_config() == chain(  # no decay argument of
         l2_penalty(0.01), rmsprop(1e-3)).get_config()                # its own
     for name, own in (("adamw", adamw(0.05, weight_decay=0.2)),
                       ("sgd", sgd(0.05, weight_decay=0.2))):  # their own decay argument
         settings = job.TrainSettings(optimizer=name, learning_rate=0.05, weight_decay=0.2)
-        assert job._optimizer(settings, rows=50).get_config() == own.get_config()
+        assert job.build_optimizer(settings, rows=50).get_config() == own.get_config()
     off = job.TrainSettings(weight_decay=0.0)
-    assert job._optimizer(off, rows=50).get_config() == adam(1e-3).get_config()
+    assert job.build_optimizer(off, rows=50).get_config() == adam(1e-3).get_config()
 
 
 def test_the_default_weight_decay_is_a_prior_of_fixed_strength_over_the_rows():
     for rows in (96, 300, 1150):  # lambda / n: the more rows, the less decay
         expected = adam(1e-3, weight_decay=job.PRIOR_STRENGTH / rows)
-        assert job._optimizer(job.TrainSettings(), rows=rows).get_config() == \
+        assert job.build_optimizer(job.TrainSettings(), rows=rows).get_config() == \
             expected.get_config()
-    assert job._weight_decay(300) == pytest.approx(0.01)
+    assert job.default_weight_decay(300) == pytest.approx(0.01)
 
 
 def test_weight_decay_shrinks_the_weights(capsys, tmp_path):
@@ -162,12 +163,12 @@ def test_ctrl_c_prints_a_resume_command_that_finishes_the_run_bit_for_bit(capsys
                                                                           monkeypatch):
     whole = tmp_path / "whole.npz"
     assert run(capsys, "train", *RUN, "--save", whole)[0] == 0
-    real_fit = job.fit
+    real_fit = training.fit
 
     def interrupted_fit(*args, callbacks=(), **kwargs):
         return real_fit(*args, callbacks=[*callbacks, Interrupt(3)], **kwargs)
 
-    monkeypatch.setattr(job, "fit", interrupted_fit)
+    monkeypatch.setattr(training, "fit", interrupted_fit)
     code, _, err = run(capsys, "train", *RUN, "--save", tmp_path / "cut.npz")
     assert code == 130 and "Traceback" not in err
     command = shlex.split(err.split("Continue with: ")[1])

@@ -24,7 +24,7 @@ def test_the_refit_is_a_fresh_network_trained_on_all_rows_for_the_chosen_steps()
     best, rows, steps = map(int, re.search(
         r"last improved at epoch (\d+); then trained afresh on all (\d+) training rows for the "
         r"(\d+) steps", line).groups())
-    prepared = job._prepared(settings())
+    prepared = job.prepare(settings())
     assert rows == len(prepared.X) == 200
     batch = int(re.search(r"in batches of (\d+)", line).group(1))
     assert steps == best * -(-160 // batch)  # 160 rows stepped on while 40 were watched
@@ -41,7 +41,7 @@ def test_no_refit_keeps_the_early_stopped_network():
     kept, _, metadata = job.train_job(settings(refit=False))
     assert stopping_line(metadata).endswith("(its weights kept)")
     refitted = job.train_job(settings())[0]
-    X = job._prepared(settings()).X
+    X = job.prepare(settings()).X
     assert not np.allclose(kept.predict(X), refitted.predict(X))
 
 

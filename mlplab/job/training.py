@@ -1,0 +1,212 @@
+"""The training run: fit with early stopping and a checkpoint every epoch, the refit on all
+training rows, the test score, the saved model; and the learning-rate finder on the same
+settings."""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from mlplab._checks import invalid
+from mlplab.callbacks import Checkpoint, EarlyStopping
+from mlplab.checkpoint import read_checkpoint_metadata
+from mlplab.history import History
+from mlplab.io import save
+from mlplab.job.optimizers import build_optimizer, default_weight_decay, training_loss
+from mlplab.job.prepare import Prepared, build_network, prepare
+from mlplab.job.scoring import scores_of, scores_text
+from mlplab.job.settings import (
+    BATCH_SIZE,
+    DEFAULT_PATIENCE,
+    MIN_BATCH,
+    MIN_DELTA,
+    MIN_STEPS,
+    OWNER,
+    PRIOR_STRENGTH,
+    VALIDATION_SPLIT,
+    TrainSettings,
+    checkpoint_path,
+    full_batch,
+    recorded,
+)
+from mlplab.lab.lr_find import lr_find
+from mlplab.model import MLP
+from mlplab.preprocessing import IMPUTE as IMPUTE
+from mlplab.preprocessing import TASKS as TASKS
+from mlplab.train import fit
+
+
+def train_job(settings: TrainSettings, *, announce: Callable[[str], Any] | None = None
+              ) -> tuple[Any, History, dict[str, Any]]:
+    """Run `settings`: returns the trained model, its History and the saved metadata.
+
+    announce: called once before training with what was prepared (the columns,
+    the task) and the network's `summary()`, so the command line can show them
+    before the epochs start.
+
+    metadata["summary"] holds the lines that say what was done (columns, task,
+    training, the test score); a run stopped by the epoch cap while the validation
+    loss still improved also warns (`NotConverged`). With early stopping on
+    validation rows and `refit` (the defaults), the model returned is a fresh
+    network trained on all the training rows for the steps early stopping chose
+    (see `_refit`); the History is the first run's, with its validation curves.
+    A full-batch solver trains on all rows at once (`batch_size` is not used)
+    for at most `epochs` iterations.
+    """
+    build_optimizer(settings, rows=1)  # its settings checked before the data are read
+    prepared = prepare(settings)
+    net, task, metadata = prepared.net, prepared.metadata["task"], prepared.metadata
+    optimizer = build_optimizer(settings, rows=_fit_rows(settings, len(prepared.X)))
+    loss = training_loss(settings.loss, task)
+    if settings.resume:
+        _check_same_data(settings.resume, metadata)
+    callbacks = _callbacks(settings, metadata)
+    stopper = next((c for c in callbacks if isinstance(c, EarlyStopping)), None)
+    if announce is not None:
+        announce("\n".join([*prepared.lines, net.summary()]))
+    batch_size = (None if full_batch(settings.optimizer) else
+                  _batch_size(settings.batch_size, _fit_rows(settings, len(prepared.X))))
+    history = fit(net, prepared.X, prepared.y, loss=loss, epochs=settings.epochs,
+                  optimizer=optimizer, batch_size=batch_size, seed=settings.seed,
+                  validation_split=_validation_split(settings),
+                  metrics=["accuracy"] if task == "classification" else ["mae"],
+                  callbacks=callbacks, progress=settings.progress, resume_from=settings.resume)
+    refitted = None
+    if settings.refit and stopper is not None and _validation_split(settings) is not None:
+        net, refitted = _refit(settings, prepared, loss, stopper, batch_size)
+    lines = [*prepared.lines, _stopping_line(settings, stopper, history, batch_size,
+                                             len(prepared.X), refitted)]
+    metadata = dict(metadata)  # the checkpoints keep the one they were given
+    if prepared.X_test is not None:
+        metadata["test"] = scores_of(net, prepared.preprocessor, prepared.X_test,
+                                     prepared.y_test, baseline=prepared.y)
+        lines.append("test: " + scores_text(metadata["test"]))
+    metadata["summary"] = lines
+    if settings.save:
+        save(net, settings.save, metadata=metadata)
+    return net, history, metadata
+
+
+def _refit(settings: TrainSettings, prepared: Prepared, loss: str, stopper: EarlyStopping,
+           batch_size: int | None) -> tuple[MLP, str]:
+    """A fresh network trained on every training row for the steps that reached the best epoch.
+
+    Early stopping holds out VALIDATION_SPLIT of the rows to choose how long to
+    train; once that length is known, the held-out rows are put back and the
+    same network (the same initial weights) is trained on all rows for as many
+    gradient steps as the first run took to its best epoch (Goodfellow, Bengio
+    and Courville, Deep Learning, 2016, algorithm 7.2). On small data sets the
+    rows held out are a fifth of what there is to learn from. No checkpoint:
+    the run is short, and a resumed run refits the same way from the first
+    run's last checkpoint.
+    """
+    best = int(np.max(stopper.best_epoch)) + 1
+    rows = _fit_rows(settings, len(prepared.X))
+    steps = best * (-(-rows // batch_size) if batch_size else 1)
+    net = build_network(settings, prepared.X.shape[1], prepared.net.n_outputs,
+                   prepared.metadata["task"])
+    fit(net, prepared.X, prepared.y, loss=loss, iterations=steps,
+        optimizer=build_optimizer(settings, rows=len(prepared.X)), batch_size=batch_size,
+        seed=settings.seed, progress=settings.progress)
+    return net, (f"then trained afresh on all {len(prepared.X)} training rows for the {steps} "
+                 f"steps to it (--no-refit keeps the early-stopped network)")
+
+
+def _callbacks(settings: TrainSettings, metadata: dict[str, Any]) -> list[Any]:
+    """Early stopping (on by default), and the checkpoint, which records the run's settings."""
+    if settings.patience is not None and not settings.early_stopping:
+        raise invalid("patience", OWNER, "left out unless early stopping is on "
+                      "(the default; early_stopping = true)", settings.patience)
+    callbacks: list[Any] = []
+    if settings.early_stopping:  # the validation loss if there is one, else the training loss
+        monitor = "val_loss" if _validation_split(settings) else "loss"
+        patience = DEFAULT_PATIENCE if settings.patience is None else settings.patience
+        callbacks.append(EarlyStopping(monitor, patience=patience, min_delta=MIN_DELTA,
+                                       restore_best_weights=True))
+    where = checkpoint_path(settings)
+    if where is not None:
+        callbacks.append(Checkpoint(where, metadata={"train_settings": recorded(settings),
+                                                     "preprocessing": metadata}))
+    return callbacks
+
+
+def _check_same_data(path: str, metadata: dict[str, Any]) -> None:
+    """A checkpoint of `mlplab train` fitted the same preprocessing as this run did."""
+    saved = read_checkpoint_metadata(path).get("preprocessing")
+    if saved is not None and saved != json.loads(json.dumps(metadata)):
+        raise ValueError(f"--resume {path}: the data differ from those the checkpoint was "
+                         "trained on (another file, or the file changed): their task, "
+                         "classes or scaling are not the recorded ones")
+
+
+def _validation_split(settings: TrainSettings) -> float | None:
+    """The rows held out to watch: as asked, or VALIDATION_SPLIT for early stopping (not for
+    the full-batch solvers, which watch the training loss)."""
+    if settings.validation_split is None and settings.early_stopping and not full_batch(
+            settings.optimizer):
+        return VALIDATION_SPLIT
+    return settings.validation_split
+
+
+def _fit_rows(settings: TrainSettings, n_rows: int) -> int:
+    """The rows gradient steps see: the training rows less the validation rows."""
+    split = _validation_split(settings)
+    return n_rows - math.ceil(split * n_rows - 1e-9) if isinstance(split, float) else n_rows
+
+
+def _batch_size(batch_size: int | None, n_rows: int) -> int:
+    """As asked, or BATCH_SIZE shrunk so that even a small set takes several steps an epoch:
+    min(BATCH_SIZE, max(MIN_BATCH, n_rows // MIN_STEPS))."""
+    if batch_size is not None:
+        return batch_size
+    return max(1, min(BATCH_SIZE, max(MIN_BATCH, n_rows // MIN_STEPS), n_rows))
+
+
+def _stopping_line(settings: TrainSettings, stopper: EarlyStopping | None, history: History,
+                   batch_size: int | None, n_rows: int, refitted: str | None = None) -> str:
+    """How training ended, with a warning when the epoch cap cut it short while improving.
+
+    A full-batch solver that stopped before the cap (converged) says so, with its reason;
+    refitted: what `_refit` did after, instead of "(its weights kept)".
+    """
+    epochs = len(history)
+    kept = " (its weights kept)" if refitted is None else f"; {refitted}"
+    ran = (f"trained for {epochs} epochs in batches of {batch_size}" if batch_size else
+           f"trained for {epochs} iterations on all rows at once")
+    if batch_size and settings.weight_decay is None:
+        rows = _fit_rows(settings, n_rows)
+        ran += f" with weight decay {PRIOR_STRENGTH:g}/{rows} = {default_weight_decay(rows):.3g}"
+    capped = epochs >= settings.epochs
+    if not capped and history.stop_reason and (stopper is None or stopper.stopped_epoch is None):
+        ran = f"{ran}, until the solver stopped ({history.stop_reason[0]})"
+    if stopper is None:
+        return ran
+    best = int(np.max(stopper.best_epoch)) + 1
+    watched = "validation loss" if stopper.monitor == "val_loss" else "training loss"
+    if stopper.stopped_epoch is not None:
+        return f"{ran}: stopped early, the {watched} last improved at epoch {best}{kept}"
+    if capped and epochs - best < (settings.patience or DEFAULT_PATIENCE):
+        message = (f"training reached the epoch cap ({settings.epochs}) while the {watched} "
+                   f"was still improving (best at epoch {best}): raise --epochs")
+        warnings.warn(message, NotConverged, stacklevel=3)
+        return f"{ran}; warning: {message}"
+    return f"{ran}: the {watched} was best at epoch {best}{kept}"
+
+
+class NotConverged(UserWarning):
+    """Training stopped at the epoch cap while the validation loss was still improving."""
+
+
+def lr_find_job(settings: TrainSettings, *, alphas: Any = None, steps: int = 200) -> Any:
+    """The learning-rate finder on the network and data `settings` describe (see `lr_find`)."""
+    prepared = prepare(settings)
+    return lr_find(prepared.net, prepared.X, prepared.y, alphas=alphas, steps=steps,
+                   loss=training_loss(settings.loss, prepared.metadata["task"]),
+                   optimizer=settings.optimizer,
+                   batch_size=_batch_size(settings.batch_size, len(prepared.X)),
+                   seed=settings.seed)
