@@ -349,7 +349,7 @@ def main(argv: list[str] | None = None) -> list[Row]:
             rows += compare(name, args.seeds, Path(folder))
     print(f"\nmeans ± standard errors over {args.seeds} seeds; gain: mlplab's advantage "
           "(accuracy above, MAE below scikit-learn's); W/T/L: seeds won, tied, lost")
-    print(f"{'data set':14} {'metric':8} {'scikit-learn':13} {'mlplab':>17} "
+    print(f"{'data set':14} {'metric':8} {'pipeline':13} {'mlplab':>17} "
           f"{'scikit-learn':>17} {'gain':>18} {'W/T/L':>8}")
     for row in rows:
         print(row.line())
