@@ -252,6 +252,7 @@ def _train(objective: Objective, optimizer: GradientTransformation, batches: Bat
     objective.rngs = state.random_streams.per_layer
     if resume_from is not None:
         resume(resume_from, state, optimizer)
+        _check_resumed_length(state, epochs, iterations, resume_from)
     meter = EpochMeter(history, metrics, summed=loss.reduction == "sum", n=batches.n,
                        single_batch=batches.per_epoch == 1,
                        weighted=batches if isinstance(batches, WeightedBatches) else None)
@@ -264,6 +265,20 @@ def _train(objective: Objective, optimizer: GradientTransformation, batches: Bat
     finally:
         history.iterations = state.iteration
         history.optimizer_state = state.optimizer_state
+
+
+def _check_resumed_length(state: TrainingState, epochs: Any, iterations: Any,
+                          path: Any) -> None:
+    """A resumed run goes on up to `epochs` (or `iterations`) in all: refuse fewer than the
+    checkpoint has already done, rather than stop at once with nothing said."""
+    if epochs is not None and epochs < state.epoch:
+        raise invalid("epochs", "fit", f"at least the {state.epoch} epochs the checkpoint "
+                      f"{os.fspath(path)} has done (a resumed run continues up to `epochs` in "
+                      "all)", epochs)
+    if iterations is not None and iterations < state.iteration:
+        raise invalid("iterations", "fit", f"at least the {state.iteration} iterations the "
+                      f"checkpoint {os.fspath(path)} has done (a resumed run continues up to "
+                      "`iterations` in all)", iterations)
 
 
 def _config_or_none(optimizer: GradientTransformation) -> Any:

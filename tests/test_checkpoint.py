@@ -154,3 +154,19 @@ def test_resuming_with_another_optimizer_is_refused(tmp_path):
     with pytest.raises(ModelFileError, match=r"optimizer"):
         fit(MLP([3, 4, 1], seed=0), X, y, optimizer=sgd(0.01), epochs=4, resume_from=path)
     fit(MLP([3, 4, 1], seed=0), X, y, optimizer=adam(0.01), epochs=4, resume_from=path)
+
+
+def test_resuming_for_fewer_epochs_or_iterations_than_done_is_refused(tmp_path):
+    X, y = np.random.default_rng(0).normal(size=(20, 3)), np.ones(20)
+    path = tmp_path / "run.ckpt.npz"
+    fit(MLP([3, 4, 1], seed=0), X, y, optimizer=adam(0.01), epochs=3, batch_size=5,
+        callbacks=[Checkpoint(path)])
+    with pytest.raises(ValueError, match=r"'epochs' parameter of fit must be at least the 3 "):
+        fit(MLP([3, 4, 1], seed=0), X, y, optimizer=adam(0.01), epochs=2, batch_size=5,
+            resume_from=path)
+    with pytest.raises(ValueError, match=r"'iterations' parameter .* at least the 12 "):
+        fit(MLP([3, 4, 1], seed=0), X, y, optimizer=adam(0.01), iterations=8, batch_size=5,
+            resume_from=path)
+    done = fit(MLP([3, 4, 1], seed=0), X, y, optimizer=adam(0.01), epochs=3, batch_size=5,
+               resume_from=path)  # a finished run resumed: nothing more to do, no error
+    assert len(done) == 3

@@ -206,6 +206,8 @@ def test_resume_refuses_changed_settings_and_allows_harmless_ones(capsys, tmp_pa
     code, out, err = run(capsys, "train", "moons", "--layers", 8, "--resume", checkpoint,
                          "--epochs", 3, "--save", tmp_path / "more.npz")
     assert code == 0 and epochs_trained(out) == 3 and (tmp_path / "more.npz").exists(), err
+    code, _, err = run(capsys, "train", "--resume", checkpoint, "--epochs", 1)
+    assert code == 2 and "'--epochs'" in err and "at least the 2 epochs" in err, err
 
 
 def test_resume_refuses_data_that_changed_since_the_checkpoint(capsys, tmp_path,
