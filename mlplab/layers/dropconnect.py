@@ -45,13 +45,8 @@ class DropConnect(RandomMask, Dense):
         super().__init__(n_in, n_out, bias=bias, init=init)
         self._init_mask(rate, seed)
 
-    def set_population(self, population: tuple[int, ...]) -> None:
-        self._check_mask_population(population)
-        super().set_population(population)
-
     def forward(self, x: Any, *, training: bool = False, rng: Any = None) -> Any:
-        if not training or (self._fixed_mask is None and not self._drops):
-            self._scaled_mask = None
+        if not self._drops_now(training):
             return super().forward(x)
         W, shape = self.params[0], (self.n_in, self.n_out)
         keep = self._keep(shape, (*self.population, *shape), rng)  # shaped like W

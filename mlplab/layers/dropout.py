@@ -38,13 +38,8 @@ class Dropout(RandomMask, Layer):
         super().__init__()
         self._init_mask(rate, seed)
 
-    def set_population(self, population: tuple[int, ...]) -> None:
-        self._check_mask_population(population)
-        super().set_population(population)
-
     def forward(self, x: Any, *, training: bool = False, rng: Any = None) -> Any:
-        if not training or (self._fixed_mask is None and not self._drops):
-            self._scaled_mask = None
+        if not self._drops_now(training):
             return x
         full = np.broadcast_shapes(x.shape, (*self.population, 1, 1))
         keep = self._keep(x.shape[-2:], full, rng)  # shaped like the activations

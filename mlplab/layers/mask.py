@@ -23,7 +23,8 @@ from mlplab.streams import UNWRITABLE, layer_stream, written_seed
 
 
 class RandomMask:
-    """The keep-mask machinery; the layer calls `_init_mask` in its constructor."""
+    """The keep-mask machinery; the layer calls `_init_mask` in its constructor. It comes first
+    among the layer's bases, so its `set_population` checks before the layer's own runs."""
 
     needs_rng = True
 
@@ -40,14 +41,23 @@ class RandomMask:
         self._scaled_mask: Any = None
         self._fallback_rng: Any = None
 
-    def _check_mask_population(self, population: tuple[int, ...]) -> None:
-        """Per-model rates or seeds must match the model's population."""
+    def set_population(self, population: tuple[int, ...]) -> None:
+        """Per-model rates or seeds must match the model's population; then the layer's own."""
         implied = _implied_population(self.rate, self.seed, type(self).__name__)
         if implied and implied != tuple(population):
             per_model = "rate" if np.ndim(self.rate) else "seed"
             raise invalid(per_model, type(self).__name__, f"one value per model of the "
                           f"model's population {tuple(population)}", f"{implied[0]} values",
                           raw=True)
+        super().set_population(population)  # type: ignore[misc]
+
+    def _drops_now(self, training: bool) -> bool:
+        """Whether this forward draws (or uses the fixed) mask: in training, with a rate above
+        0 or a fixed mask. When not, the last mask is forgotten, so backward passes through."""
+        if training and (self._fixed_mask is not None or self._drops):
+            return True
+        self._scaled_mask = None
+        return False
 
     def set_mask(self, keep: Any) -> None:
         """Use the 0/1 array `keep` (1 = keep) in every training forward; None: random again."""
