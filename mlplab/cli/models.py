@@ -27,8 +27,7 @@ from mlplab.cli.common import (
     save_png,
 )
 from mlplab.cli.flags import record_sources
-from mlplab.io import ModelFileError, read_metadata
-from mlplab.io import load as load_model
+from mlplab.io import ModelFileError, load_with_metadata
 from mlplab.io.atomic import write_atomically
 from mlplab.job import read_config
 from mlplab.losses import LOSSES
@@ -323,8 +322,7 @@ def _evaluate(args: argparse.Namespace) -> str:
 def _export(args: argparse.Namespace) -> str:
     from mlplab.export import export_onnx, onnx_interface  # needs the onnx extra
 
-    metadata = read_metadata(args.model)
-    model = load_model(args.model)
+    model, metadata = load_with_metadata(args.model)
     preprocessing = metadata.get("preprocessing") or job.legacy_preprocessing(metadata, model)
     written = export_onnx(model, args.output, preprocessing=preprocessing)
     return "\n".join([f"wrote {written}", *onnx_interface(model, preprocessing)])

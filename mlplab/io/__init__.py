@@ -83,11 +83,34 @@ from mlplab.layers import Layer
 from mlplab.model import Sequential, model_from_config
 
 __all__ = [
-    "BYTES_PER_MEMBER_LAYER", "FORMAT", "HEADER", "MAX_HEADER_BYTES", "MAX_HEADER_DEPTH",
-    "MAX_INFLATION", "MEMBER_LAYERS", "NPY_PREAMBLE", "READ_CHUNK", "STALE_AFTER", "VERSION",
-    "ModelFileError", "buildable_member_layers", "built_model", "checked_path", "digest",
-    "implied_arrays", "load", "member_layers", "named_arrays", "nesting_depth", "read_archive",
-    "read_metadata", "remove_stale_temporaries", "save", "write_archive", "write_atomically",
+    "BYTES_PER_MEMBER_LAYER",
+    "FORMAT",
+    "HEADER",
+    "MAX_HEADER_BYTES",
+    "MAX_HEADER_DEPTH",
+    "MAX_INFLATION",
+    "MEMBER_LAYERS",
+    "NPY_PREAMBLE",
+    "READ_CHUNK",
+    "STALE_AFTER",
+    "VERSION",
+    "ModelFileError",
+    "buildable_member_layers",
+    "built_model",
+    "checked_path",
+    "digest",
+    "implied_arrays",
+    "load",
+    "load_with_metadata",
+    "member_layers",
+    "named_arrays",
+    "nesting_depth",
+    "read_archive",
+    "read_metadata",
+    "remove_stale_temporaries",
+    "save",
+    "write_archive",
+    "write_atomically",
 ]
 
 FORMAT, VERSION = "mlplab-model", 1
@@ -139,12 +162,18 @@ def load(path: str | os.PathLike, *, backend: Any = None) -> Any:
     A ``.safetensors`` extension reads a safetensors file (no package needed),
     any other an NPZ archive; both pass the same checks.
     """
+    return load_with_metadata(path, backend=backend)[0]
+
+
+def load_with_metadata(path: str | os.PathLike, *, backend: Any = None
+                       ) -> tuple[Any, dict[str, Any]]:
+    """`load` and `read_metadata` from one reading of the file: (model, metadata)."""
     path = checked_path(path, "load")
     if backend is not None:
         backend = get_backend(backend, owner="load")
     header, arrays = _read(path, for_building=True)
     model = built_model(header["config"], arrays, path, "mlplab model")
-    return model if backend is None else model.to(backend)
+    return (model if backend is None else model.to(backend)), header.get("metadata", {})
 
 
 def read_metadata(path: str | os.PathLike) -> dict[str, Any]:

@@ -8,8 +8,7 @@ from typing import Any
 import numpy as np
 
 from mlplab._checks import invalid
-from mlplab.io import load as load_model
-from mlplab.io import read_metadata
+from mlplab.io import load_with_metadata
 from mlplab.job.legacy import legacy_evaluation, legacy_predictions
 from mlplab.job.prepare import encoded, read_data
 from mlplab.job.scoring import Predictions, scores_of
@@ -22,7 +21,7 @@ def predict_job(model_path: str, data: str, target: Any = None, *,
                 delimiter: str | None = None) -> Predictions:
     """Predictions of a saved model on data, with its columns matched by name."""
     _check_delimiter(delimiter, "mlplab predict")
-    model, metadata = load_model(model_path), read_metadata(model_path)
+    model, metadata = load_with_metadata(model_path)
     if "preprocessing" not in metadata:
         return legacy_predictions(model, metadata, data, target)
     preprocessor = TablePreprocessor.from_config(metadata["preprocessing"])
@@ -39,7 +38,7 @@ def evaluate_job(model_path: str, data: str, target: Any = None, *,
     """Scores of a saved model on labelled data (see `scores_of`), and what was scored:
     "rows", "source", "target", "notes"."""
     _check_delimiter(delimiter, "mlplab evaluate")
-    model, metadata = load_model(model_path), read_metadata(model_path)
+    model, metadata = load_with_metadata(model_path)
     if "preprocessing" not in metadata:
         return legacy_evaluation(model, metadata, data, target)
     preprocessor = TablePreprocessor.from_config(metadata["preprocessing"])
