@@ -19,7 +19,7 @@ def stopping_line(metadata):
 
 
 def test_the_refit_is_a_fresh_network_trained_on_all_rows_for_the_chosen_steps():
-    net, history, metadata = job.train_job(settings())
+    net, history, metadata = job.train_job(settings(ensemble=1))
     line = stopping_line(metadata)
     best, rows, steps = map(int, re.search(
         r"last improved at epoch (\d+); then trained afresh on all (\d+) training rows for the "
@@ -42,6 +42,7 @@ def test_no_refit_keeps_the_early_stopped_network():
     assert stopping_line(metadata).endswith("(its weights kept)")
     refitted = job.train_job(settings())[0]
     X = job.prepare(settings()).X
+    assert kept.population == refitted.population == (job.ENSEMBLE,)
     assert not np.allclose(kept.predict(X), refitted.predict(X))
 
 

@@ -17,6 +17,7 @@ from mlplab.callbacks.divergence import DivergenceError, DivergenceGuard
 from mlplab.callbacks.dynamics import TrainingDynamics
 from mlplab.callbacks.early_stopping import EarlyStopping
 from mlplab.callbacks.lr_scheduler import LearningRateScheduler
+from mlplab.callbacks.member_steps import MemberSteps
 from mlplab.callbacks.plateau import ReducePlateau
 from mlplab.callbacks.print_error import PrintError
 from mlplab.callbacks.progress import ProgressBar
@@ -32,6 +33,7 @@ for _cls, _alias in [
     (DivergenceGuard, "divergence_guard"),
     (EarlyStopping, "early_stopping"),
     (LearningRateScheduler, "learning_rate_scheduler"),
+    (MemberSteps, "member_steps"),
     (PrintError, "print_error"),
     (ProgressBar, "progress_bar"),
     (ReducePlateau, "reduce_plateau"),
@@ -63,6 +65,7 @@ __all__ = [
     "DivergenceGuard",
     "EarlyStopping",
     "LearningRateScheduler",
+    "MemberSteps",
     "PrintError",
     "ProgressBar",
     "ReducePlateau",

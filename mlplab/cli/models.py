@@ -65,6 +65,10 @@ def add_train(commands: Any) -> None:
                        "numbers, else a regression")
     train.add_argument("--layers", type=number_list(int), default=None,
                        help="hidden layer sizes, comma-separated (default 256)")
+    train.add_argument("--ensemble", type=positive_int, default=None,
+                       help=f"networks trained side by side from different random starts, "
+                       f"their predictions averaged (default {job.ENSEMBLE}; 1 for a single "
+                       "network)")
     train.add_argument("--activation", default=None,
                        help=f"hidden activation (default relu): {listed(ACTIVATIONS)}")
     train.add_argument("--optimizer", default=None,
@@ -138,11 +142,9 @@ def _train(args: argparse.Namespace) -> str:
             _, history, metadata = job.train_job(settings, announce=_announce)
     except KeyboardInterrupt:
         raise RunInterruptedError(_interrupted(settings, started)) from None
-    summary = list(metadata["summary"])[-2 if "test" in metadata else -1:]  # after the epochs
-    test = [summary.pop()] if "test" in metadata else []  # the last word
-    lines = [*summary, "last epoch: " + ", ".join(f"{name} {np.mean(values[-1]):.4g}" for
-                                                  name, values in history.history.items()),
-             *test]
+    test = ["test: " + job.scores_text(metadata["test"])] if "test" in metadata else []
+    lines = [metadata["trained"], "last epoch: " + ", ".join(
+        f"{name} {_mean_text(values[-1])}" for name, values in history.history.items()), *test]
     if settings.save:
         lines.append(f"saved to {settings.save}")
     if settings.plot:
@@ -151,6 +153,12 @@ def _train(args: argparse.Namespace) -> str:
         save_png(plotting.plot_loss_curves(history), settings.plot)
         lines.append(f"loss curves in {settings.plot}")
     return "\n".join(lines)
+
+
+def _mean_text(value: Any) -> str:
+    """A History value: one number, or an ensemble's mean over its networks."""
+    array = np.asarray(value, dtype=float)
+    return f"{array.mean():.4g}" + (f" (mean of {array.size})" if array.size > 1 else "")
 
 
 def _announce(text: str) -> None:
@@ -190,7 +198,8 @@ def _resumed(args: argparse.Namespace, wanted: dict[str, Any]) -> dict[str, Any]
         raise type(error)(f"--resume: {error}") from None
     if saved is None:
         return wanted
-    saved = {**job.recorded(job.TrainSettings()), **saved}  # fields newer than the file
+    saved = {**job.recorded(job.TrainSettings()), **job.BEFORE_RECORDED,
+             **saved}  # fields newer than the file: what runs did before them
     ours = job.recorded(wanted)
     differ = [key for key, value in ours.items()
               if key not in job.RESUME_MAY_CHANGE and value != saved[key]]

@@ -54,7 +54,9 @@ from mlplab.job.scoring import (
 )
 from mlplab.job.settings import (
     BATCH_SIZE,
+    BEFORE_RECORDED,
     DEFAULT_PATIENCE,
+    ENSEMBLE,
     MIN_BATCH,
     MIN_DELTA,
     MIN_STEPS,
@@ -81,7 +83,9 @@ from mlplab.preprocessing import TASKS as TASKS
 
 __all__ = [
     "BATCH_SIZE",
+    "BEFORE_RECORDED",
     "DEFAULT_PATIENCE",
+    "ENSEMBLE",
     "IMPUTE",
     "MIN_BATCH",
     "MIN_DELTA",

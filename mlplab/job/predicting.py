@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from mlplab._checks import invalid
+from mlplab.ensemble import mean_prediction
 from mlplab.io import load_with_metadata
 from mlplab.job.legacy import legacy_evaluation, legacy_predictions
 from mlplab.job.prepare import encoded, read_data
@@ -26,7 +27,7 @@ def predict_job(model_path: str, data: str, target: Any = None, *,
         return legacy_predictions(model, metadata, data, target)
     preprocessor = TablePreprocessor.from_config(metadata["preprocessing"])
     table = read_data(data, delimiter, metadata.get("data_seed"), "mlplab predict")
-    outputs = np.asarray(model.predict(preprocessor.transform(table, "mlplab predict")))
+    outputs = mean_prediction(model, preprocessor.transform(table, "mlplab predict"))
     classification = preprocessor.task == "classification"
     return Predictions(preprocessor.decode(outputs), outputs if classification else None,
                        preprocessor.classes, preprocessor.target,

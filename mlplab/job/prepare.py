@@ -9,10 +9,11 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from mlplab._checks import invalid
+from mlplab._checks import check_int, invalid
 from mlplab.data import DATASETS, load, train_test_split
 from mlplab.data.table import Table, read_table
-from mlplab.job.settings import SUFFIXES, TrainSettings
+from mlplab.ensemble import member_seeds
+from mlplab.job.settings import OWNER, SUFFIXES, TrainSettings
 from mlplab.model import MLP
 from mlplab.preprocessing import IMPUTE as IMPUTE
 from mlplab.preprocessing import TASKS as TASKS
@@ -65,14 +66,29 @@ def prepare(settings: TrainSettings) -> Prepared:
     metadata = {"task": task, "n_classes": n_out if task == "classification" else None,
                 "target": target, "data_seed": settings.seed,
                 "preprocessing": preprocessor.get_config()}
+    if settings.ensemble > 1:
+        metadata["ensemble"] = settings.ensemble
+        averaged = "class probabilities" if task == "classification" else "predictions"
+        lines.append(f"ensemble: {settings.ensemble} networks from different random starts, "
+                     f"trained side by side; their {averaged} are averaged (--ensemble 1 "
+                     "trains one network)")
     return Prepared(X, y, X_test, y_test, net, preprocessor, metadata, lines)
 
 
-def build_network(settings: TrainSettings, n_in: int, n_out: int, task: str) -> MLP:
-    """The untrained network `settings` describe (the same weights for the same seed)."""
+def build_network(settings: TrainSettings, n_in: int, n_out: int, task: str, *,
+                  members: int | None = None) -> MLP:
+    """The untrained network `settings` describe (the same weights for the same seed): an
+    ensemble of `settings.ensemble` networks (a population, `mlplab.ensemble`), or one.
+
+    members: how many to build instead (1 for a single network, as the learning-rate
+    finder needs).
+    """
+    members = settings.ensemble if members is None else members
+    members = check_int("ensemble", OWNER, members, low=1)
     return MLP([n_in, *settings.layers, n_out], activation=settings.activation,
                output_activation="softmax" if task == "classification" else "linear",
-               seed=settings.seed, dropconnect=settings.dropconnect, dropout=settings.dropout)
+               seed=member_seeds(settings.seed, members), dropconnect=settings.dropconnect,
+               dropout=settings.dropout)
 
 
 def read_data(source: str, delimiter: str | None, seed: Any, owner: str) -> Table:

@@ -7,6 +7,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from mlplab.ensemble import mean_prediction
 from mlplab.job.optimizers import task_loss
 from mlplab.losses import get_loss
 from mlplab.objective import check_targets, evaluate
@@ -20,13 +21,11 @@ def scores_of(model: Any, preprocessor: TablePreprocessor, X: np.ndarray, y: np.
     """Scores on encoded rows (X, y), in the target's units: accuracy and cross-entropy for
     classes; MAE and RMSE for a regression. baseline: the training targets, to score the
     trivial prediction beside (the most frequent class, or the mean)."""
-    outputs = np.asarray(model.predict(X))
+    outputs = mean_prediction(model, X)
     scores: dict[str, Any] = {"rows": len(X)}
     if preprocessor.task == "classification":
-        loss = get_loss(task_loss("classification"))
-        y_checked = check_targets(model, y, len(X), loss, "mlplab evaluate")
         scores["accuracy"] = float(np.mean(outputs.argmax(axis=-1) == y))
-        scores["loss"] = float(evaluate(model, X, y_checked, loss)["loss"])
+        scores["loss"] = _cross_entropy(model, X, y, outputs)
         if baseline is not None:
             scores["most_frequent_class_accuracy"] = float(
                 np.mean(y == np.bincount(baseline).argmax()))
@@ -38,6 +37,18 @@ def scores_of(model: Any, preprocessor: TablePreprocessor, X: np.ndarray, y: np.
     if baseline is not None:
         scores["mean_mae"] = float(np.abs((y - baseline.mean()) * scale).mean())
     return scores
+
+
+def _cross_entropy(model: Any, X: np.ndarray, y: np.ndarray, proba: np.ndarray) -> float:
+    """The mean of -log p(true class): of the averaged probabilities for an ensemble (at
+    least the smallest positive float, so a confident miss counts as a large loss, not inf),
+    else the training loss on the single network's logits."""
+    if not model.population:
+        loss = get_loss(task_loss("classification"))
+        y_checked = check_targets(model, y, len(X), loss, "mlplab evaluate")
+        return float(evaluate(model, X, y_checked, loss)["loss"])
+    true = proba[np.arange(len(y)), np.asarray(y, dtype=np.int64)]
+    return float(-np.mean(np.log(np.maximum(true, np.finfo(proba.dtype).tiny))))
 
 
 def scores_text(scores: dict[str, Any], *, rows: bool = True) -> str:

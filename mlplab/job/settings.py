@@ -39,6 +39,9 @@ BATCH_SIZE, MIN_BATCH, MIN_STEPS = 32, 8, 10  # see _batch_size
 MIN_DELTA = 1e-4  # the least fall of the validation loss that counts as improving
 
 
+ENSEMBLE = 5  # networks trained from different starts, their answers averaged (mlplab.ensemble)
+
+
 @dataclass
 class TrainSettings:
     """The settings of one `mlplab train` run (see `mlplab train --help`)."""
@@ -51,6 +54,7 @@ class TrainSettings:
     impute: str = "median"
     test_split: float | None = None
     layers: list[int] = field(default_factory=lambda: [256])
+    ensemble: int = ENSEMBLE  # networks from different starts, averaged; 1: a single network
     activation: str = "relu"
     optimizer: str = "adam"
     learning_rate: float = 1e-3
@@ -88,6 +92,11 @@ class TrainSettings:
 
 # Settings a resumed run may change: where it writes, what it shows, and how long it goes on.
 RESUME_MAY_CHANGE = ("epochs", "save", "checkpoint", "plot", "progress", "resume")
+
+
+# What a run did about settings added later, for a checkpoint written before they existed
+# (a setting missing here takes its default): before `ensemble`, a run trained one network.
+BEFORE_RECORDED = {"ensemble": 1}
 
 
 PATHS = ("save", "checkpoint", "plot")

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from mlplab._checks import invalid
-from mlplab.callbacks import Checkpoint, EarlyStopping
+from mlplab._checks import check_int, invalid
+from mlplab.callbacks import Checkpoint, EarlyStopping, MemberSteps
 from mlplab.checkpoint import read_checkpoint_metadata
 from mlplab.history import History
 from mlplab.io import save
@@ -50,7 +50,7 @@ def train_job(settings: TrainSettings, *, announce: Callable[[str], Any] | None 
     before the epochs start.
 
     metadata["summary"] holds the lines that say what was done (columns, task,
-    training, the test score); a run stopped by the epoch cap while the validation
+    training, the test score), metadata["trained"] the one on training; a run stopped by the epoch cap while the validation
     loss still improved also warns (`NotConverged`). With early stopping on
     validation rows and `refit` (the defaults), the model returned is a fresh
     network trained on all the training rows for the steps early stopping chose
@@ -59,6 +59,7 @@ def train_job(settings: TrainSettings, *, announce: Callable[[str], Any] | None 
     for at most `epochs` iterations.
     """
     build_optimizer(settings, rows=1)  # its settings checked before the data are read
+    check_int("ensemble", OWNER, settings.ensemble, low=1)
     prepared = prepare(settings)
     net, task, metadata = prepared.net, prepared.metadata["task"], prepared.metadata
     optimizer = build_optimizer(settings, rows=_fit_rows(settings, len(prepared.X)))
@@ -79,9 +80,10 @@ def train_job(settings: TrainSettings, *, announce: Callable[[str], Any] | None 
     refitted = None
     if settings.refit and stopper is not None and _validation_split(settings) is not None:
         net, refitted = _refit(settings, prepared, loss, stopper, batch_size)
-    lines = [*prepared.lines, _stopping_line(settings, stopper, history, batch_size,
-                                             len(prepared.X), refitted)]
+    trained = _stopping_line(settings, stopper, history, batch_size, len(prepared.X), refitted)
+    lines = [*prepared.lines, trained]
     metadata = dict(metadata)  # the checkpoints keep the one they were given
+    metadata["trained"] = trained
     if prepared.X_test is not None:
         metadata["test"] = scores_of(net, prepared.preprocessor, prepared.X_test,
                                      prepared.y_test, baseline=prepared.y)
@@ -101,20 +103,30 @@ def _refit(settings: TrainSettings, prepared: Prepared, loss: str, stopper: Earl
     same network (the same initial weights) is trained on all rows for as many
     gradient steps as the first run took to its best epoch (Goodfellow, Bengio
     and Courville, Deep Learning, 2016, algorithm 7.2). On small data sets the
-    rows held out are a fifth of what there is to learn from. No checkpoint:
-    the run is short, and a resumed run refits the same way from the first
-    run's last checkpoint.
+    rows held out are a fifth of what there is to learn from. An ensemble's
+    members each had their own best epoch: each retrains for its own steps
+    (`MemberSteps`), as if trained alone. No checkpoint: the run is short, and
+    a resumed run refits the same way from the first run's last checkpoint.
     """
-    best = int(np.max(stopper.best_epoch)) + 1
     rows = _fit_rows(settings, len(prepared.X))
-    steps = best * (-(-rows // batch_size) if batch_size else 1)
+    steps = (np.asarray(stopper.best_epoch) + 1) * (-(-rows // batch_size) if batch_size
+                                                      else 1)
     net = build_network(settings, prepared.X.shape[1], prepared.net.n_outputs,
-                   prepared.metadata["task"])
-    fit(net, prepared.X, prepared.y, loss=loss, iterations=steps,
+                        prepared.metadata["task"])
+    fit(net, prepared.X, prepared.y, loss=loss, iterations=int(steps.max()),
         optimizer=build_optimizer(settings, rows=len(prepared.X)), batch_size=batch_size,
-        seed=settings.seed, progress=settings.progress)
-    return net, (f"then trained afresh on all {len(prepared.X)} training rows for the {steps} "
-                 f"steps to it (--no-refit keeps the early-stopped network)")
+        seed=settings.seed, progress=settings.progress,
+        callbacks=[MemberSteps(steps)] if net.population else ())
+    counted = (f"the {int(steps.max())} steps to it" if np.all(steps == steps.max()) else
+               f"the steps to its own best epoch, {_span(steps)}")
+    return net, (f"then trained afresh on all {len(prepared.X)} training rows for {counted} "
+                 "(--no-refit keeps the early-stopped network)")
+
+
+def _span(values: np.ndarray) -> str:
+    """The range of `values` in words: "12" when all are 12, else "8 to 15"."""
+    low, high = int(np.min(values)), int(np.max(values))
+    return str(low) if low == high else f"{low} to {high}"
 
 
 def _callbacks(settings: TrainSettings, metadata: dict[str, Any]) -> list[Any]:
@@ -186,16 +198,19 @@ def _stopping_line(settings: TrainSettings, stopper: EarlyStopping | None, histo
         ran = f"{ran}, until the solver stopped ({history.stop_reason[0]})"
     if stopper is None:
         return ran
-    best = int(np.max(stopper.best_epoch)) + 1
+    bests = np.asarray(stopper.best_epoch) + 1
+    best = int(np.max(bests))
     watched = "validation loss" if stopper.monitor == "val_loss" else "training loss"
+    at = (f"epoch {best}" if bests.ndim == 0 else f"epoch {best} for every network"
+          if np.all(bests == best) else f"epochs {_span(bests)}, each network at its own")
     if stopper.stopped_epoch is not None:
-        return f"{ran}: stopped early, the {watched} last improved at epoch {best}{kept}"
+        return f"{ran}: stopped early, the {watched} last improved at {at}{kept}"
     if capped and epochs - best < (settings.patience or DEFAULT_PATIENCE):
         message = (f"training reached the epoch cap ({settings.epochs}) while the {watched} "
-                   f"was still improving (best at epoch {best}): raise --epochs")
+                   f"was still improving (best at {at}): raise --epochs")
         warnings.warn(message, NotConverged, stacklevel=3)
         return f"{ran}; warning: {message}"
-    return f"{ran}: the {watched} was best at epoch {best}{kept}"
+    return f"{ran}: the {watched} was best at {at}{kept}"
 
 
 class NotConverged(UserWarning):
@@ -205,7 +220,9 @@ class NotConverged(UserWarning):
 def lr_find_job(settings: TrainSettings, *, alphas: Any = None, steps: int = 200) -> Any:
     """The learning-rate finder on the network and data `settings` describe (see `lr_find`)."""
     prepared = prepare(settings)
-    return lr_find(prepared.net, prepared.X, prepared.y, alphas=alphas, steps=steps,
+    net = build_network(settings, prepared.X.shape[1], prepared.net.n_outputs,
+                        prepared.metadata["task"], members=1)  # the finder trains copies of one
+    return lr_find(net, prepared.X, prepared.y, alphas=alphas, steps=steps,
                    loss=training_loss(settings.loss, prepared.metadata["task"]),
                    optimizer=settings.optimizer,
                    batch_size=_batch_size(settings.batch_size, len(prepared.X)),

@@ -1,0 +1,180 @@
+"""Ensembles: member seeds, the averaged answer, MemberSteps, and mlplab train's default
+ensemble (each member early-stopped and refitted as if trained alone)."""
+
+import re
+
+import numpy as np
+import pytest
+
+from mlplab import MLP, fit, job, save
+from mlplab.callbacks import EarlyStopping, MemberSteps, callback_from_config
+from mlplab.cli import main
+from mlplab.ensemble import mean_prediction, member_seeds
+from mlplab.optim import adam
+
+
+def test_member_seeds_are_fixed_by_the_seed_and_unrelated_between_seeds():
+    assert member_seeds(7, 1) == 7  # one member: the plain single network
+    five = member_seeds(7, 5)
+    assert five == member_seeds(7, 5) and len(set(five)) == 5
+    assert all(isinstance(s, int) for s in five)
+    assert member_seeds(7, 3) == five[:3]  # a smaller ensemble is the start of a larger one
+    assert not set(member_seeds(0, 5)) & set(member_seeds(1, 5))
+    for bad in (0, -1, 2.0, True):
+        with pytest.raises(ValueError, match="'members'"):
+            member_seeds(0, bad)
+
+
+def test_the_mean_prediction_averages_the_members_and_leaves_a_single_model_alone():
+    X = np.random.default_rng(0).normal(size=(9, 3))
+    population = MLP([3, 5, 4], output_activation="softmax", seed=[1, 2, 3])
+    outputs = population.predict(X)
+    averaged = mean_prediction(population, X)
+    np.testing.assert_allclose(averaged, (outputs[0] + outputs[1] + outputs[2]) / 3, rtol=1e-15)
+    np.testing.assert_allclose(averaged.sum(axis=1), 1.0, rtol=1e-12)  # still probabilities
+    single = MLP([3, 5, 4], seed=1)
+    np.testing.assert_array_equal(mean_prediction(single, X), single.predict(X))
+
+
+def _moons():
+    from mlplab.data import load
+
+    X, y = load("moons", seed=0)
+    return np.asarray(X), np.asarray(y)
+
+
+def test_member_steps_give_each_member_its_own_training_length():
+    X, y = _moons()
+    steps = [3, 11, 7]
+    population = MLP([2, 8, 2], output_activation="softmax", seed=[4, 5, 6])
+    fit(population, X, y, loss="softmax_crossentropy", optimizer=adam(0.01), batch_size=16,
+        iterations=max(steps), seed=1, callbacks=[MemberSteps(steps)])
+    for k, (seed, n) in enumerate(zip([4, 5, 6], steps, strict=True)):
+        alone = MLP([2, 8, 2], output_activation="softmax", seed=seed)
+        fit(alone, X, y, loss="softmax_crossentropy", optimizer=adam(0.01), batch_size=16,
+            iterations=n, seed=1)
+        for ours, theirs in zip(population.params, alone.params, strict=True):
+            np.testing.assert_allclose(ours[k], theirs, rtol=1e-13, atol=1e-15)
+
+
+def test_member_steps_refuses_bad_steps_and_a_population_of_another_size():
+    for bad in ([0, 2], [1.5, 2], [], "3", [[1], [-1]]):
+        with pytest.raises(ValueError, match="'steps'"):
+            MemberSteps(bad)
+    X, y = _moons()
+    with pytest.raises(ValueError, match="'steps'.*shape \\(3,\\)"):
+        fit(MLP([2, 3, 1], seed=[1, 2, 3]), X, y[:, None], iterations=2,
+            callbacks=[MemberSteps([1, 2])])
+
+
+def test_member_steps_config_and_state_round_trip():
+    callback = MemberSteps([2, 5])
+    again = callback_from_config(callback.get_config())
+    assert isinstance(again, MemberSteps) and again.steps.tolist() == [2, 5]
+    X, y = _moons()
+    model = MLP([2, 3, 1], seed=[1, 2])
+    fit(model, X, y[:, None], iterations=3, batch_size=50, callbacks=[callback])
+    state = callback.get_state()
+    assert state["done"].tolist() == [True, False]
+    fresh = MemberSteps([2, 5])
+    fresh.set_state(state)  # held until training begins, then checked against the run
+    fit(MLP([2, 3, 1], seed=[1, 2]), X, y[:, None], iterations=1, batch_size=50,
+        callbacks=[fresh])
+    assert fresh.done.tolist() == [True, False]
+    np.testing.assert_array_equal(fresh.kept[0], callback.kept[0])
+    bad = MemberSteps([2, 5])
+    bad.set_state({**state, "done": np.array([True])})
+    with pytest.raises(ValueError, match="'state'"):
+        fit(MLP([2, 3, 1], seed=[1, 2]), X, y[:, None], iterations=1, callbacks=[bad])
+
+
+def settings(**changes):
+    return job.TrainSettings(data="moons", seed=3, progress=False, **changes)
+
+
+def test_each_member_is_early_stopped_and_refitted_as_if_trained_alone():
+    """By hand, member by member: the first run to the population's last epoch (its best
+    epoch is the member's own), then a fresh network on all rows for its own steps."""
+    net, history, metadata = job.train_job(settings(ensemble=3))
+    assert net.population == (3,) and metadata["ensemble"] == 3
+    line = metadata["trained"]
+    assert re.search(r"last improved at epochs? \d+.*(each|every) network", line)
+    batch = int(re.search(r"in batches of (\d+)", line).group(1))
+    prepared = job.prepare(settings(ensemble=3))
+    per_epoch = -(-160 // batch)  # 160 rows stepped on while 40 are watched
+    for k, seed in enumerate(member_seeds(3, 3)):
+        first = MLP([2, 256, 2], output_activation="softmax", seed=seed)
+        stopper = EarlyStopping("val_loss", patience=10**6, min_delta=job.MIN_DELTA)
+        alone_history = fit(first, prepared.X, prepared.y, loss="softmax_crossentropy",
+                            epochs=len(history),
+                            optimizer=adam(1e-3, weight_decay=job.PRIOR_STRENGTH / 160),
+                            batch_size=batch, seed=3, validation_split=0.2, callbacks=[stopper])
+        np.testing.assert_allclose(np.asarray(history.history["val_loss"])[:, k],
+                                   alone_history.history["val_loss"], rtol=1e-11)
+        alone = MLP([2, 256, 2], output_activation="softmax", seed=seed)
+        fit(alone, prepared.X, prepared.y, loss="softmax_crossentropy",
+            iterations=(int(stopper.best_epoch) + 1) * per_epoch,
+            optimizer=adam(1e-3, weight_decay=job.PRIOR_STRENGTH / 200), batch_size=batch,
+            seed=3)
+        for ours, theirs in zip(net.params, alone.params, strict=True):
+            np.testing.assert_allclose(ours[k], theirs, rtol=1e-11, atol=1e-13)
+
+
+def test_predict_and_evaluate_average_the_members(tmp_path):
+    net, _, metadata = job.train_job(settings(ensemble=4, epochs=5, early_stopping=False))
+    path = tmp_path / "model.npz"
+    save(net, path, metadata=metadata)
+    data = tmp_path / "moons.csv"
+    X, y = _moons()
+    data.write_text("x0,x1,target\n" + "".join(f"{a},{b},{c}\n" for (a, b), c in zip(X, y,
+                                                                                     strict=True)))
+    predictions = job.predict_job(str(path), str(data))
+    preprocessor = job.prepare(settings()).preprocessor
+    members = net.predict(preprocessor.transform(
+        job.read_data(str(data), None, None, "test"), "test"))
+    np.testing.assert_allclose(predictions.proba, members.mean(axis=0), rtol=1e-12)
+    scores = job.evaluate_job(str(path), str(data))
+    assert scores["accuracy"] == pytest.approx(np.mean(members.mean(axis=0).argmax(1) == y))
+    true = members.mean(axis=0)[np.arange(len(y)), y]
+    assert scores["loss"] == pytest.approx(-np.mean(np.log(true)))
+    # the ensemble is at least as good as its typical member on its own loss (Jensen)
+    assert scores["loss"] <= np.mean(-np.log(members[:, np.arange(len(y)), y]).mean(axis=1))
+
+
+def test_the_command_line_trains_an_ensemble_by_default_and_one_network_on_request(capsys):
+    assert main(["train", "moons", "--epochs", "3", "--no-early-stopping"]) == 0
+    out = capsys.readouterr().out
+    assert f"ensemble: {job.ENSEMBLE} networks" in out
+    assert f"a population of {job.ENSEMBLE} models" in out
+    assert re.search(r"last epoch: loss [\d.]+ \(mean of 5\)", out)
+    assert main(["train", "moons", "--epochs", "3", "--no-early-stopping", "--ensemble",
+                 "1"]) == 0
+    out = capsys.readouterr().out
+    assert "ensemble:" not in out and "one model" in out
+
+
+def test_a_bad_ensemble_names_the_flag_or_the_key(capsys, tmp_path):
+    for value in ("0", "-2", "two"):
+        with pytest.raises(SystemExit):
+            main(["train", "moons", "--ensemble", value])
+        assert "--ensemble" in capsys.readouterr().err
+    config = tmp_path / "run.toml"
+    config.write_text('ensemble = "five"\n')
+    assert main(["train", "moons", "--config", str(config)]) == 2
+    assert "'ensemble' key" in capsys.readouterr().err
+    config.write_text("ensemble = 0\n")
+    assert main(["train", "moons", "--config", str(config)]) == 2
+    assert "'ensemble' key" in capsys.readouterr().err
+
+
+def test_a_checkpoint_from_before_ensembles_resumes_as_one_network(capsys, tmp_path,
+                                                                  monkeypatch):
+    checkpoint = tmp_path / "run.ckpt.npz"
+    assert main(["train", "moons", "--ensemble", "1", "--epochs", "2", "--no-early-stopping",
+                 "--checkpoint", str(checkpoint)]) == 0
+    recorded = job.recorded_settings(checkpoint)
+    del recorded["ensemble"]  # as a checkpoint written before the setting existed
+    monkeypatch.setattr(job, "recorded_settings", lambda path: dict(recorded))
+    capsys.readouterr()
+    assert main(["train", "--resume", str(checkpoint), "--epochs", "4"]) == 0
+    assert "one model" in capsys.readouterr().out
