@@ -12,6 +12,18 @@ over the batch axis, as its predict does);
 Dropout is the identity. The graph takes ``input: (batch, n_inputs)`` and
 returns ``output: (batch, n_outputs)`` in the model's dtype.
 
+With ``ensemble=True`` a population of K members (one population axis) is one
+graph that averages them: MatMul broadcasts ``(batch, n_in) @ (K, n_in, n_out)``
+to ``(K, batch, n_out)``, every per-member vector (a bias, BatchNorm's folded
+scale and shift, gamma and beta) is stored as ``(K, 1, n)`` so that it adds to
+each member's rows, BatchNorm without running statistics normalizes each
+member's rows with that member's batch mean and variance (ReduceMean over the
+rows axis, -2), and one ReduceMean over axis 0 gives the ensemble's
+``output = (1/K) sum_k output_k``: the mean of the members' probabilities for a
+softmax output, of their values for a linear one. The label is the ArgMax of the
+mean probabilities; a regression's target map ``y * scale + mean`` is affine, so
+mapping the mean equals averaging the members' mapped values.
+
 With `preprocessing` (a `mlplab.preprocessing.TablePreprocessor` config, as
 `mlplab train` saves it), the graph starts from the raw columns instead:
 ``input: (batch, n_number_columns)`` holds the number columns the model reads,
@@ -50,17 +62,18 @@ IR_VERSION = 8  # the ONNX file version that opset 17 needs; newer onnx writes n
 # which older runtimes refuse
 
 
-def to_onnx(model: Any, *, preprocessing: dict[str, Any] | None = None) -> Any:
+def to_onnx(model: Any, *, preprocessing: dict[str, Any] | None = None,
+            ensemble: bool = False) -> Any:
     """The model as an ``onnx.ModelProto`` (checked with onnx's checker).
 
     preprocessing: the config of the `TablePreprocessor` the model was trained
     behind; the graph then takes the raw columns (module doc).
+    ensemble: `model` is a population of K members and the graph returns their
+    mean, ``output = (1/K) sum_k output_k`` (module doc); False for a single model.
     """
     _check_model(model, "to_onnx")
+    _check_ensemble(model, ensemble, "to_onnx")
     onnx, helper = _onnx()
-    if model.population:
-        raise invalid("model", "to_onnx", "a single model (export one member of a population "
-                      "at a time)", f"a population of {model.population[0]}", raw=True)
     graph = _Graph(helper, np.dtype(model.dtype))
     elem = helper.np_dtype_to_tensor_dtype(np.dtype(model.dtype))
     if preprocessing is None:
@@ -70,6 +83,8 @@ def to_onnx(model: Any, *, preprocessing: dict[str, Any] | None = None) -> Any:
         name, inputs = graph.add_preprocessing(preprocessing)
     for i, layer in enumerate(model.layers):
         name = graph.add_layer(i, layer, name)
+    if ensemble and graph.stacked:  # (unstacked: no per-member arrays, all members agree)
+        name = graph.node("ReduceMean", [name], "ensemble_mean", axes=[0], keepdims=0)
     outputs = graph.add_outputs(name, preprocessing, model.n_outputs)
     _check_input_names(inputs, graph)
     opsets = [helper.make_opsetid("", OPSET)]
@@ -93,21 +108,30 @@ def _check_input_names(inputs: list[Any], graph: _Graph) -> None:
 
 
 def export_onnx(model: Any, path: str | os.PathLike, *,
-                preprocessing: dict[str, Any] | None = None) -> Path:
-    """Write `model` (behind its `preprocessing`, if given) as an ONNX file at `path`."""
+                preprocessing: dict[str, Any] | None = None, ensemble: bool = False) -> Path:
+    """Write `model` (behind its `preprocessing`, if given) as an ONNX file at `path`.
+
+    ensemble: `model` is a population whose members' mean the graph returns (`to_onnx`).
+    """
     _check_model(model, "export_onnx")
+    _check_ensemble(model, ensemble, "export_onnx")
     path = Path(path)
-    data = to_onnx(model, preprocessing=preprocessing).SerializeToString()
+    data = to_onnx(model, preprocessing=preprocessing, ensemble=ensemble).SerializeToString()
     write_atomically(path, lambda file: file.write(data))
     return path
 
 
-def onnx_interface(model: Any, preprocessing: dict[str, Any] | None) -> list[str]:
-    """What the exported graph takes and gives, in lines for a person."""
+def onnx_interface(model: Any, preprocessing: dict[str, Any] | None,
+                   ensemble: bool = False) -> list[str]:
+    """What the exported graph takes and gives, in lines for a person.
+
+    ensemble: the graph averages the members of the population `model` (`to_onnx`).
+    """
+    mean = _mean_text(model, preprocessing) if ensemble and model.population else ""
     if preprocessing is None:
         return [f"  input: (batch, {model.n_inputs}) numbers, scaled as the model expects "
                 "(no preprocessing is stored with this model)",
-                f"  output: (batch, {model.n_outputs})"]
+                f"  output: (batch, {model.n_outputs}){mean}"]
     numbers, texts = preprocessing["numbers"], preprocessing["texts"]
     lines = []
     if numbers:
@@ -118,10 +142,38 @@ def onnx_interface(model: Any, preprocessing: dict[str, Any] | None) -> list[str
     if preprocessing["task"] == "classification":
         classes = ", ".join(map(str, preprocessing["classes"]))
         lines.append(f"  output: (batch, {len(preprocessing['classes'])}) class probabilities "
-                     f"({classes}); label: (batch,) the predicted class")
+                     f"({classes}){mean}; label: (batch,) the predicted class")
     else:
-        lines.append(f"  output: (batch, 1) predicted {preprocessing['target']!r} in its units")
+        lines.append(f"  output: (batch, 1) predicted {preprocessing['target']!r} in its "
+                     f"units{mean}")
     return lines
+
+
+def _mean_text(model: Any, preprocessing: dict[str, Any] | None) -> str:
+    """", the mean of the K networks' probabilities" (or outputs, or predictions)."""
+    last = model.layers[-1]
+    what = ("predictions" if preprocessing is not None and preprocessing["task"] == "regression"
+            else "probabilities" if isinstance(last, Activation) and last.name == "softmax"
+            else "outputs")
+    return f", the mean of the {model.population[0]} networks' {what}"
+
+
+def _check_ensemble(model: Any, ensemble: Any, owner: str) -> None:
+    """Refuse a population without ``ensemble=True``, and ``ensemble=True`` without one."""
+    if not isinstance(ensemble, bool | np.bool_):
+        raise invalid("ensemble", owner, "True or False", ensemble)
+    population = tuple(model.population)
+    if len(population) > 1:
+        raise invalid("model", owner, "a single model, or with ensemble=True a population "
+                      "with one axis of members to average", f"a population of shape "
+                      f"{population}", raw=True)
+    if population and not ensemble:
+        raise invalid("model", owner, "a single model (export one member of a population at "
+                      "a time, or pass ensemble=True for one graph that returns the members' "
+                      "mean)", f"a population of {population[0]}", raw=True)
+    if ensemble and not population:
+        raise invalid("ensemble", owner, "False for a single model (True averages the "
+                      "members of a population)", "True with a single model", raw=True)
 
 
 def _check_model(model: Any, owner: str) -> None:
@@ -141,6 +193,9 @@ class _Graph:
         self.helper, self.dtype = helper, dtype
         self.nodes: list[Any] = []
         self.initializers: list[Any] = []
+        # Whether the tensor so far has the population axis in front: it appears with the
+        # first per-member constant (a population's input is shared by its members).
+        self.stacked = False
 
     def constant(self, name: str, value: Any) -> str:
         array = np.asarray(to_numpy(value), dtype=self.dtype)
@@ -148,6 +203,15 @@ class _Graph:
             name, self.helper.np_dtype_to_tensor_dtype(self.dtype), array.shape,
             array.ravel().tolist()))
         return name
+
+    def per_feature(self, name: str, value: Any) -> str:
+        """A per-feature vector: (n,) for a single model; (K, n) as (K, 1, n) for a
+        population, so that it broadcasts over each member's rows of (K, batch, n)."""
+        array = np.asarray(to_numpy(value))
+        if array.ndim > 1:
+            self.stacked = True
+            array = array[..., None, :]
+        return self.constant(name, array)
 
     def node(self, op: str, inputs: list[str], output: str, **attributes: Any) -> str:
         self.nodes.append(self.helper.make_node(op, inputs, [output], **attributes))
@@ -230,9 +294,12 @@ class _Graph:
 
     def add_layer(self, i: int, layer: Any, x: str) -> str:
         if isinstance(layer, Dense):
-            z = self.node("MatMul", [x, self.constant(f"W{i}", layer.params[0])], f"matmul{i}")
+            W = layer.params[0]
+            self.stacked = self.stacked or W.ndim > 2  # (batch, in) @ (K, in, out) -> (K, ...)
+            z = self.node("MatMul", [x, self.constant(f"W{i}", W)], f"matmul{i}")
             if layer.bias:
-                z = self.node("Add", [z, self.constant(f"b{i}", layer.params[1])], f"dense{i}")
+                z = self.node("Add", [z, self.per_feature(f"b{i}", layer.params[1])],
+                              f"dense{i}")
             return z
         if isinstance(layer, Activation):
             return self._activation(i, layer, x)
@@ -253,21 +320,24 @@ class _Graph:
             return self._batch_normalized(i, layer, x, gamma, beta)
         mean, var = (to_numpy(b) for b in layer.buffers[:2])
         scale = gamma / np.sqrt(var + layer.eps)
-        scaled = self.node("Mul", [x, self.constant(f"bn_scale{i}", scale)], f"bn_mul{i}")
-        return self.node("Add", [scaled, self.constant(f"bn_shift{i}", beta - mean * scale)],
+        scaled = self.node("Mul", [x, self.per_feature(f"bn_scale{i}", scale)], f"bn_mul{i}")
+        return self.node("Add", [scaled, self.per_feature(f"bn_shift{i}", beta - mean * scale)],
                          f"batchnorm{i}")
 
     def _batch_normalized(self, i: int, layer: BatchNorm, x: str, gamma: Any, beta: Any) -> str:
-        """(x - mean) / sqrt(var + eps) * gamma + beta with the batch's mean and biased variance."""
-        mean = self.node("ReduceMean", [x], f"bn_mean{i}", axes=[0], keepdims=1)
+        """(x - mean) / sqrt(var + eps) * gamma + beta with the batch's mean and biased variance.
+
+        The statistics are over the rows axis (-2): each member of a population its own.
+        """
+        mean = self.node("ReduceMean", [x], f"bn_mean{i}", axes=[-2], keepdims=1)
         centred = self.node("Sub", [x, mean], f"bn_centred{i}")
         square = self.node("Mul", [centred, centred], f"bn_square{i}")
-        var = self.node("ReduceMean", [square], f"bn_var{i}", axes=[0], keepdims=1)
+        var = self.node("ReduceMean", [square], f"bn_var{i}", axes=[-2], keepdims=1)
         shifted = self.node("Add", [var, self.constant(f"bn_eps{i}", layer.eps)], f"bn_veps{i}")
         std = self.node("Sqrt", [shifted], f"bn_std{i}")
         x_hat = self.node("Div", [centred, std], f"bn_x_hat{i}")
-        scaled = self.node("Mul", [x_hat, self.constant(f"bn_gamma{i}", gamma)], f"bn_mul{i}")
-        return self.node("Add", [scaled, self.constant(f"bn_beta{i}", beta)], f"batchnorm{i}")
+        scaled = self.node("Mul", [x_hat, self.per_feature(f"bn_gamma{i}", gamma)], f"bn_mul{i}")
+        return self.node("Add", [scaled, self.per_feature(f"bn_beta{i}", beta)], f"batchnorm{i}")
 
     def _activation(self, i: int, layer: Activation, x: str) -> str:
         """The registry's operator; its attributes are constants or the layer's own options.

@@ -333,5 +333,16 @@ def _export(args: argparse.Namespace) -> str:
 
     model, metadata = load_with_metadata(args.model)
     preprocessing = metadata.get("preprocessing") or job.legacy_preprocessing(metadata, model)
-    written = export_onnx(model, args.output, preprocessing=preprocessing)
-    return "\n".join([f"wrote {written}", *onnx_interface(model, preprocessing)])
+    # A file of `mlplab train` that records "ensemble": K holds K networks to average.
+    ensemble = "ensemble" in metadata
+    members = metadata.get("ensemble")
+    if ensemble and (not isinstance(members, int) or isinstance(members, bool) or members < 2
+                     or tuple(model.population) != (members,)):
+        held = (f"a population of {model.population[0]}" if len(model.population) == 1
+                else f"a population of shape {tuple(model.population)}" if model.population
+                else "one network")
+        raise ModelFileError(f"{args.model} is damaged: its metadata says \"ensemble\": "
+                             f"{members!r} (the number of networks, at least 2) but it holds "
+                             f"{held}")
+    written = export_onnx(model, args.output, preprocessing=preprocessing, ensemble=ensemble)
+    return "\n".join([f"wrote {written}", *onnx_interface(model, preprocessing, ensemble)])
