@@ -127,7 +127,7 @@ def onnx_interface(model: Any, preprocessing: dict[str, Any] | None,
 
     ensemble: the graph averages the members of the population `model` (`to_onnx`).
     """
-    mean = _mean_text(model, preprocessing) if ensemble and model.population else ""
+    mean = _mean_text(model) if ensemble and model.population else ""
     if preprocessing is None:
         return [f"  input: (batch, {model.n_inputs}) numbers, scaled as the model expects "
                 "(no preprocessing is stored with this model)",
@@ -149,13 +149,9 @@ def onnx_interface(model: Any, preprocessing: dict[str, Any] | None,
     return lines
 
 
-def _mean_text(model: Any, preprocessing: dict[str, Any] | None) -> str:
-    """", the mean of the K networks' probabilities" (or outputs, or predictions)."""
-    last = model.layers[-1]
-    what = ("predictions" if preprocessing is not None and preprocessing["task"] == "regression"
-            else "probabilities" if isinstance(last, Activation) and last.name == "softmax"
-            else "outputs")
-    return f", the mean of the {model.population[0]} networks' {what}"
+def _mean_text(model: Any) -> str:
+    """", averaged over the K networks": an ensemble's outputs are its members' mean."""
+    return f", averaged over the {model.population[0]} networks"
 
 
 def _check_ensemble(model: Any, ensemble: Any, owner: str) -> None:

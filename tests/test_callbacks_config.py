@@ -37,6 +37,7 @@ def examples():
         "EarlyStopping": EarlyStopping("val_accuracy", patience=3, min_delta=[0.01, 0.02],
                                        mode="max", restore_best_weights=False),
         "LearningRateScheduler": LearningRateScheduler(step_decay(1.0, 10, 0.5)),
+        "MemberSteps": CALLBACKS["MemberSteps"]([3, 1, 4]),
         "PrintError": PrintError(50, metric="mse", template="{iteration}: {error}",
                                  print_fn=None),
         "ProgressBar": ProgressBar(force=True, file=sys.stdout),

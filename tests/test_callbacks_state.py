@@ -192,8 +192,10 @@ def test_callbacks_without_state():
         with pytest.raises(ValueError, match=r"'state' parameter of .*set_state"):
             callback.set_state({"best": 1.0})
     stateful = sorted(name for name in CALLBACKS if issubclass(CALLBACKS[name], Resumable))
-    assert stateful == ["DirectionChanges", "EarlyStopping"]
-    assert all(overrides(CALLBACKS[name](), "get_state") for name in stateful)
+    assert stateful == ["DirectionChanges", "EarlyStopping", "MemberSteps"]
+    arguments = {"MemberSteps": ([2],)}  # the others build from their defaults
+    assert all(overrides(CALLBACKS[name](*arguments.get(name, ())), "get_state")
+               for name in stateful)
     assert not overrides(PrintError(), "get_state")
 
 

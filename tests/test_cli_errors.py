@@ -118,6 +118,7 @@ BAD_FLAGS = {
         "--patience": ("train moons --patience=-1", "'--patience'"),
         "--dropconnect": ("train moons --dropconnect 2", "'--dropconnect'"),
         "--dropout": ("train moons --dropout 1", "'--dropout'"),
+        "--ensemble": ("train moons --ensemble 0", "--ensemble"),
         "--seed": ("train moons --seed=-1", "'--seed'"),
         "--save": ("train moons --save {d}/folder", "'--save'"),
         "--checkpoint": ("train moons --optimizer lbfgs --checkpoint {d}/c.npz",

@@ -211,7 +211,7 @@ def test_the_epoch_cap_warns_when_the_validation_loss_still_improves(capsys, fru
 
 
 def test_small_data_gets_small_batches_and_early_stopping(capsys, fruit):
-    code, out, err = run(capsys, "train", fruit, "--target", "label")
+    code, out, err = run(capsys, "train", fruit, "--target", "label", "--ensemble", "1")
     assert code == 0, err
     # 200 rows: 160 to step on, 40 watched; batches of 160 // 10, decay 3 / 160
     assert re.search(r"in batches of 16 with weight decay 3/160 = 0\.0187: stopped early, the "

@@ -128,9 +128,9 @@ def test_loss_trains_with_the_named_loss(capsys, regression_csv):
         code, out, err = run(capsys, "train", regression_csv, "--target", "y", "--loss", loss,
                              "--epochs", 3)
         assert code == 0, err
-        last = next(line for line in out.splitlines() if line.startswith("last epoch: "))
+        last = next(line for line in out.splitlines() if line.startswith("last epoch"))
         finals[loss] = {k: float(v) for k, v in
-                        (pair.split() for pair in last.removeprefix("last epoch: ").split(","))}
+                        (pair.split() for pair in last.split(": ", 1)[1].split(","))}
     # the recorded "loss" is the MAE itself with --loss mae, and not with the default mse
     assert finals["mae"]["loss"] == pytest.approx(finals["mae"]["mae"], rel=1e-3)
     assert finals["mse"]["loss"] != pytest.approx(finals["mse"]["mae"], rel=1e-2)

@@ -62,7 +62,7 @@ def test_member_steps_refuses_bad_steps_and_a_population_of_another_size():
         with pytest.raises(ValueError, match="'steps'"):
             MemberSteps(bad)
     X, y = _moons()
-    with pytest.raises(ValueError, match="'steps'.*shape \\(3,\\)"):
+    with pytest.raises(ValueError, match=r"'steps'.*shape \(3,\)"):
         fit(MLP([2, 3, 1], seed=[1, 2, 3]), X, y[:, None], iterations=2,
             callbacks=[MemberSteps([1, 2])])
 
@@ -146,7 +146,7 @@ def test_the_command_line_trains_an_ensemble_by_default_and_one_network_on_reque
     out = capsys.readouterr().out
     assert f"ensemble: {job.ENSEMBLE} networks" in out
     assert f"a population of {job.ENSEMBLE} models" in out
-    assert re.search(r"last epoch: loss [\d.]+ \(mean of 5\)", out)
+    assert re.search(r"last epoch \(the mean of 5 networks\): loss [\d.]+, ", out)
     assert main(["train", "moons", "--epochs", "3", "--no-early-stopping", "--ensemble",
                  "1"]) == 0
     out = capsys.readouterr().out
@@ -178,3 +178,19 @@ def test_a_checkpoint_from_before_ensembles_resumes_as_one_network(capsys, tmp_p
     capsys.readouterr()
     assert main(["train", "--resume", str(checkpoint), "--epochs", "4"]) == 0
     assert "one model" in capsys.readouterr().out
+
+
+def test_large_tables_train_one_network_by_default_unless_asked(monkeypatch):
+    import sys
+
+    prepare_module = sys.modules["mlplab.job.prepare"]  # the module, not its function
+    assert job.prepare(settings()).net.population == (job.ENSEMBLE,)  # 200 x 2 cells
+    monkeypatch.setattr(prepare_module, "ENSEMBLE_CELLS", 399)  # 200 rows x 2 inputs = 400
+    prepared = job.prepare(settings())
+    assert prepared.net.population == () and "ensemble" not in prepared.metadata
+    assert any("one network, as for every table of over 399 cells (400 here)" in line
+               for line in prepared.lines)
+    assert job.prepare(settings(ensemble=3)).net.population == (3,)
+    single = job.prepare(settings(ensemble=1))
+    assert single.net.population == () and not any("ensemble" in line
+                                                    for line in single.lines)

@@ -146,8 +146,7 @@ def test_raw_columns_to_the_averaged_population(task):
     else:
         np.testing.assert_allclose(got["output"][:, 0], pre.decode(mean), rtol=1e-5)
     line = onnx_interface(net, pre.config, ensemble=True)[-1]
-    what = "probabilities" if task == "classification" else "predictions"
-    assert f"the mean of the {K} networks' {what}" in line
+    assert line.startswith("  output: ") and f"averaged over the {K} networks" in line
 
 
 # -- refusals -------------------------------------------------------------------------------
@@ -205,7 +204,8 @@ def trained_file(tmp_path_factory):
     with warnings.catch_warnings():  # 5 epochs do not converge, and need not here
         warnings.simplefilter("ignore", NotConverged)
         _, _, metadata = job.train_job(job.TrainSettings(data=str(csv), target="y",
-                                                         progress=False, epochs=5, layers=[8]))
+                                                         progress=False, epochs=5, layers=[8],
+                                                         ensemble=1))
     return csv, metadata
 
 
@@ -226,7 +226,7 @@ def test_cli_exports_a_file_that_records_an_ensemble(trained_file, tmp_path, cap
     save(net, tmp_path / "e.npz", metadata={**metadata, "ensemble": K})
     code, out, err = run(capsys, "export", tmp_path / "e.npz", tmp_path / "e.onnx")
     assert code == 0, err
-    assert f"the mean of the {K} networks' probabilities; label" in out
+    assert f"), averaged over the {K} networks; label" in out
     mean = np.asarray(net.predict(X)).mean(axis=0)
     feeds = {"input": np.stack([rows.column("a"), rows.column("b")], axis=1),
              "colour": np.array([v or "" for v in rows.column("colour")], dtype=object)[:, None]}

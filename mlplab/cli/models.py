@@ -67,8 +67,8 @@ def add_train(commands: Any) -> None:
                        help="hidden layer sizes, comma-separated (default 256)")
     train.add_argument("--ensemble", type=positive_int, default=None,
                        help=f"networks trained side by side from different random starts, "
-                       f"their predictions averaged (default {job.ENSEMBLE}; 1 for a single "
-                       "network)")
+                       f"their predictions averaged (default {job.ENSEMBLE} for tables of at "
+                       f"most {job.ENSEMBLE_CELLS:,} cells, else 1; 1 for a single network)")
     train.add_argument("--activation", default=None,
                        help=f"hidden activation (default relu): {listed(ACTIVATIONS)}")
     train.add_argument("--optimizer", default=None,
@@ -139,12 +139,14 @@ def _train(args: argparse.Namespace) -> str:
     try:
         with warnings.catch_warnings():  # the summary says it in its own words
             warnings.simplefilter("ignore", job.NotConverged)
-            _, history, metadata = job.train_job(settings, announce=_announce)
+            net, history, metadata = job.train_job(settings, announce=_announce)
     except KeyboardInterrupt:
         raise RunInterruptedError(_interrupted(settings, started)) from None
     test = ["test: " + job.scores_text(metadata["test"])] if "test" in metadata else []
-    lines = [metadata["trained"], "last epoch: " + ", ".join(
-        f"{name} {_mean_text(values[-1])}" for name, values in history.history.items()), *test]
+    members = net.population[0] if net.population else 1
+    lines = [metadata["trained"], ("last epoch" + (f" (the mean of {members} networks)" if
+                                                   members > 1 else "") + ": ") + ", ".join(
+        f"{name} {np.mean(values[-1]):.4g}" for name, values in history.history.items()), *test]
     if settings.save:
         lines.append(f"saved to {settings.save}")
     if settings.plot:
@@ -153,12 +155,6 @@ def _train(args: argparse.Namespace) -> str:
         save_png(plotting.plot_loss_curves(history), settings.plot)
         lines.append(f"loss curves in {settings.plot}")
     return "\n".join(lines)
-
-
-def _mean_text(value: Any) -> str:
-    """A History value: one number, or an ensemble's mean over its networks."""
-    array = np.asarray(value, dtype=float)
-    return f"{array.mean():.4g}" + (f" (mean of {array.size})" if array.size > 1 else "")
 
 
 def _announce(text: str) -> None:

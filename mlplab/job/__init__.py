@@ -4,10 +4,12 @@ A `TrainSettings` holds everything `mlplab train` takes, from flags or a TOML
 file (flags win). `train_job` reads the data (a built-in name or the user's
 table), decides the task from the target's labels and says why, holds out the
 test rows (``test_split``) before anything is fitted, fits the preprocessing
-(`mlplab.preprocessing.TablePreprocessor`) on the training rows, trains an MLP
-until the validation loss stops improving (with a checkpoint every epoch), then
-by default trains a fresh network on all the training rows for the steps that
-took (`training._refit`), with a weight decay of PRIOR_STRENGTH / rows
+(`mlplab.preprocessing.TablePreprocessor`) on the training rows, trains an
+ensemble of ENSEMBLE MLPs from different starts (one population, `mlplab.ensemble`;
+one MLP for tables over ENSEMBLE_CELLS cells)
+until each one's validation loss stops improving (with a checkpoint every epoch),
+then by default trains fresh networks on all the training rows for the steps
+that took each (`training._refit`), with a weight decay of PRIOR_STRENGTH / rows
 (`optimizers.default_weight_decay`), scores the test rows, and saves the model
 with its preprocessing as data, which `predict_job`, `evaluate_job` and ONNX
 export apply to new tables by column name.
@@ -44,6 +46,7 @@ from mlplab.job.prepare import (
     Prepared,
     build_network,
     encoded,
+    ensemble_size,
     prepare,
     read_data,
 )
@@ -57,6 +60,7 @@ from mlplab.job.settings import (
     BEFORE_RECORDED,
     DEFAULT_PATIENCE,
     ENSEMBLE,
+    ENSEMBLE_CELLS,
     MIN_BATCH,
     MIN_DELTA,
     MIN_STEPS,
@@ -86,6 +90,7 @@ __all__ = [
     "BEFORE_RECORDED",
     "DEFAULT_PATIENCE",
     "ENSEMBLE",
+    "ENSEMBLE_CELLS",
     "IMPUTE",
     "MIN_BATCH",
     "MIN_DELTA",
@@ -106,6 +111,7 @@ __all__ = [
     "checkpoint_path",
     "default_weight_decay",
     "encoded",
+    "ensemble_size",
     "evaluate_job",
     "full_batch",
     "legacy_evaluation",

@@ -13,7 +13,7 @@ from mlplab._checks import check_int, invalid
 from mlplab.data import DATASETS, load, train_test_split
 from mlplab.data.table import Table, read_table
 from mlplab.ensemble import member_seeds
-from mlplab.job.settings import OWNER, SUFFIXES, TrainSettings
+from mlplab.job.settings import ENSEMBLE, ENSEMBLE_CELLS, OWNER, SUFFIXES, TrainSettings
 from mlplab.model import MLP
 from mlplab.preprocessing import IMPUTE as IMPUTE
 from mlplab.preprocessing import TASKS as TASKS
@@ -62,28 +62,37 @@ def prepare(settings: TrainSettings) -> Prepared:
         lines.append(f"test split: {len(test)} rows held out before fitting, {len(train)} "
                      "rows to train on")
     n_out = len(classes) if task == "classification" else 1
-    net = build_network(settings, X.shape[1], n_out, task)
+    members = ensemble_size(settings, X)
+    net = build_network(settings, X.shape[1], n_out, task, members)
     metadata = {"task": task, "n_classes": n_out if task == "classification" else None,
                 "target": target, "data_seed": settings.seed,
                 "preprocessing": preprocessor.get_config()}
-    if settings.ensemble > 1:
-        metadata["ensemble"] = settings.ensemble
+    if members > 1:
+        metadata["ensemble"] = members
         averaged = "class probabilities" if task == "classification" else "predictions"
-        lines.append(f"ensemble: {settings.ensemble} networks from different random starts, "
-                     f"trained side by side; their {averaged} are averaged (--ensemble 1 "
-                     "trains one network)")
+        lines.append(f"ensemble: {members} networks from different random starts, trained "
+                     f"side by side; their {averaged} are averaged (--ensemble 1 trains one "
+                     "network)")
+    elif settings.ensemble is None:
+        lines.append(f"ensemble: one network, as for every table of over {ENSEMBLE_CELLS:,} "
+                     f"cells ({X.size:,} here); --ensemble {ENSEMBLE} averages {ENSEMBLE} "
+                     "networks from different starts")
     return Prepared(X, y, X_test, y_test, net, preprocessor, metadata, lines)
 
 
-def build_network(settings: TrainSettings, n_in: int, n_out: int, task: str, *,
-                  members: int | None = None) -> MLP:
-    """The untrained network `settings` describe (the same weights for the same seed): an
-    ensemble of `settings.ensemble` networks (a population, `mlplab.ensemble`), or one.
+def ensemble_size(settings: TrainSettings, X: np.ndarray) -> int:
+    """The networks to train: `settings.ensemble`, or by default ENSEMBLE for a table of at
+    most ENSEMBLE_CELLS cells (rows x encoded inputs) and one for a larger one, whose
+    networks vary less from start to start and take longer to train."""
+    if settings.ensemble is not None:
+        return check_int("ensemble", OWNER, settings.ensemble, low=1)
+    return ENSEMBLE if X.size <= ENSEMBLE_CELLS else 1
 
-    members: how many to build instead (1 for a single network, as the learning-rate
-    finder needs).
-    """
-    members = settings.ensemble if members is None else members
+
+def build_network(settings: TrainSettings, n_in: int, n_out: int, task: str,
+                  members: int = 1) -> MLP:
+    """The untrained network `settings` describe (the same weights for the same seed): an
+    ensemble of `members` networks (a population, `mlplab.ensemble`), or one."""
     members = check_int("ensemble", OWNER, members, low=1)
     return MLP([n_in, *settings.layers, n_out], activation=settings.activation,
                output_activation="softmax" if task == "classification" else "linear",

@@ -42,6 +42,11 @@ MIN_DELTA = 1e-4  # the least fall of the validation loss that counts as improvi
 ENSEMBLE = 5  # networks trained from different starts, their answers averaged (mlplab.ensemble)
 
 
+# The default ensemble is for tables of at most this many cells (rows x encoded inputs), where
+# five networks train in seconds; larger ones train one network unless --ensemble asks.
+ENSEMBLE_CELLS = 1_000_000
+
+
 @dataclass
 class TrainSettings:
     """The settings of one `mlplab train` run (see `mlplab train --help`)."""
@@ -54,7 +59,7 @@ class TrainSettings:
     impute: str = "median"
     test_split: float | None = None
     layers: list[int] = field(default_factory=lambda: [256])
-    ensemble: int = ENSEMBLE  # networks from different starts, averaged; 1: a single network
+    ensemble: int | None = None  # networks averaged; None: ENSEMBLE up to ENSEMBLE_CELLS, else 1
     activation: str = "relu"
     optimizer: str = "adam"
     learning_rate: float = 1e-3

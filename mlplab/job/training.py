@@ -50,16 +50,18 @@ def train_job(settings: TrainSettings, *, announce: Callable[[str], Any] | None 
     before the epochs start.
 
     metadata["summary"] holds the lines that say what was done (columns, task,
-    training, the test score), metadata["trained"] the one on training; a run stopped by the epoch cap while the validation
-    loss still improved also warns (`NotConverged`). With early stopping on
-    validation rows and `refit` (the defaults), the model returned is a fresh
-    network trained on all the training rows for the steps early stopping chose
+    training, the test score), and metadata["trained"] the one on training; a run
+    stopped by the epoch cap while the validation loss still improved also warns
+    (`NotConverged`). The model is an ensemble of networks (a population; see
+    `mlplab.ensemble` and `prepare.ensemble_size`), or one network. With early
+    stopping on validation rows and `refit` (the defaults), the model returned is a
+    fresh network trained on all the training rows for the steps early stopping chose
     (see `_refit`); the History is the first run's, with its validation curves.
     A full-batch solver trains on all rows at once (`batch_size` is not used)
     for at most `epochs` iterations.
     """
     build_optimizer(settings, rows=1)  # its settings checked before the data are read
-    check_int("ensemble", OWNER, settings.ensemble, low=1)
+    check_int("ensemble", OWNER, settings.ensemble, low=1, allow_none=True)
     prepared = prepare(settings)
     net, task, metadata = prepared.net, prepared.metadata["task"], prepared.metadata
     optimizer = build_optimizer(settings, rows=_fit_rows(settings, len(prepared.X)))
@@ -112,7 +114,7 @@ def _refit(settings: TrainSettings, prepared: Prepared, loss: str, stopper: Earl
     steps = (np.asarray(stopper.best_epoch) + 1) * (-(-rows // batch_size) if batch_size
                                                       else 1)
     net = build_network(settings, prepared.X.shape[1], prepared.net.n_outputs,
-                        prepared.metadata["task"])
+                        prepared.metadata["task"], math.prod(prepared.net.population))
     fit(net, prepared.X, prepared.y, loss=loss, iterations=int(steps.max()),
         optimizer=build_optimizer(settings, rows=len(prepared.X)), batch_size=batch_size,
         seed=settings.seed, progress=settings.progress,
@@ -221,7 +223,7 @@ def lr_find_job(settings: TrainSettings, *, alphas: Any = None, steps: int = 200
     """The learning-rate finder on the network and data `settings` describe (see `lr_find`)."""
     prepared = prepare(settings)
     net = build_network(settings, prepared.X.shape[1], prepared.net.n_outputs,
-                        prepared.metadata["task"], members=1)  # the finder trains copies of one
+                        prepared.metadata["task"])  # one: the finder trains copies of it
     return lr_find(net, prepared.X, prepared.y, alphas=alphas, steps=steps,
                    loss=training_loss(settings.loss, prepared.metadata["task"]),
                    optimizer=settings.optimizer,
