@@ -133,7 +133,7 @@ class TablePreprocessor:
                                   "summary": []}
         for name in table.names:
             if name != target and name not in drop:
-                self._fit_column(config, name, table.column(name), impute, standardize)
+                self._fit_column(config, name, table, impute, standardize)
         self._fit_target(config, table.column(target), classes)
         self.config = config
         if not self.n_inputs:
@@ -142,8 +142,9 @@ class TablePreprocessor:
                           f"none ({_ignored_text(config)})", raw=True)
         return self
 
-    def _fit_column(self, config: dict[str, Any], name: str, values: np.ndarray,
+    def _fit_column(self, config: dict[str, Any], name: str, table: Table,
                     impute: str, standardize: bool) -> None:
+        values = table.column(name)
         known = present(values)
         seen = values[known]
         if len(np.unique(seen)) <= 1:
@@ -151,7 +152,7 @@ class TablePreprocessor:
             return
         n_missing = int((~known).sum())
         if n_missing and impute == "none":
-            raise _missing_error(name, values, "mlplab train")
+            raise _missing_error(name, table, "mlplab train")
         if values.dtype == object:
             categories, counts = np.unique(seen.astype(str), return_counts=True)
             if len(categories) > max(MANY_CATEGORIES, len(values) / 2):
@@ -250,24 +251,26 @@ class TablePreprocessor:
     def transform(self, table: Table, owner: str = "mlplab predict") -> np.ndarray:
         """The network's inputs for the rows of `table`: (n_rows, n_inputs) float64."""
         self.check_columns(table, owner)
-        blocks = [self._number(c, table.column(c["name"]), owner) for c in self.numbers]
-        blocks += [self._one_hot(c, table.column(c["name"]), owner) for c in self.texts]
+        blocks = [self._number(c, table, owner) for c in self.numbers]
+        blocks += [self._one_hot(c, table, owner) for c in self.texts]
         return np.concatenate(blocks, axis=1)
 
-    def _number(self, column: dict[str, Any], values: np.ndarray, owner: str) -> np.ndarray:
+    def _number(self, column: dict[str, Any], table: Table, owner: str) -> np.ndarray:
+        values = table.column(column["name"])
         if values.dtype == object:
             bad = next(v for v in values if v is not None)
             raise invalid("data", owner, f"numbers in the column {column['name']!r}, as in "
                           "training", f"the text {bad!r}", raw=True)
         if self.config["impute"] == "none" and np.isnan(values).any():
-            raise _missing_error(column["name"], values, owner)
+            raise _missing_error(column["name"], table, owner)
         filled = np.where(np.isnan(values), column["fill"], values)
         return ((filled - column["mean"]) / column["scale"])[:, None]
 
-    def _one_hot(self, column: dict[str, Any], values: np.ndarray, owner: str) -> np.ndarray:
+    def _one_hot(self, column: dict[str, Any], table: Table, owner: str) -> np.ndarray:
+        values = table.column(column["name"])
         known = present(values)
         if self.config["impute"] == "none" and not known.all():
-            raise _missing_error(column["name"], values, owner)
+            raise _missing_error(column["name"], table, owner)
         index = {c: k for k, c in enumerate(column["categories"])}
         fill = index[column["fill"]]
         codes = np.array([index.get(str(v), -1) if k else fill for v, k in zip(values, known,
@@ -344,7 +347,7 @@ def _ignored_text(config: dict[str, Any]) -> str:
     return "; ".join(f"{n!r} {why}" for n, why in config["ignored"].items()) or "no columns"
 
 
-def _missing_error(name: str, values: np.ndarray, owner: str) -> ValueError:
-    rows = np.flatnonzero(~present(values))
+def _missing_error(name: str, table: Table, owner: str) -> ValueError:
+    rows = np.flatnonzero(~present(table.column(name)))
     return invalid("data", owner, f"no missing values in {name!r} (with --impute none)",
-                   f"{len(rows)} missing, first in data row {rows[0] + 1}", raw=True)
+                   f"{len(rows)} missing, the first on {table.where(rows[0])}", raw=True)

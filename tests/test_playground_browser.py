@@ -47,7 +47,7 @@ def test_play_makes_the_test_loss_fall_on_xor(page):
     open_page(page, "?data=xor")
     first = float(page.inner_text("#test-loss"))
     page.click("#play")
-    page.wait_for_function("() => page.frame.iteration > 1500", timeout=20000)
+    page.wait_for_function("() => page.frame.iteration > 1500", timeout=60000)
     page.click("#play")  # pause
     assert float(page.inner_text("#test-loss")) < 0.6 * first
     assert page.problems == []

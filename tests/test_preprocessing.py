@@ -71,7 +71,7 @@ def test_unseen_categories_are_zeros_and_said():
 def test_impute_none_refuses_missing_values_naming_the_column():
     train = table(a=[1.0, np.nan, 3.0], b=[1.0, 2.0, 0.0], y=[0.0, 1.0, 0.0])
     with pytest.raises(ValueError, match=r"no missing values in 'a' \(with --impute none\). "
-                       r"Got 1 missing, first in data row 2"):
+                       r"Got 1 missing, the first on row 2 of "):
         TablePreprocessor().fit(train, target="y", task="classification", impute="none")
 
 

@@ -108,3 +108,15 @@ def test_from_arrays_and_take():
     assert part.names == ["p", "q", "target"]
     assert part.column("p").tolist() == [4.0, 0.0] and part.column("target").tolist() == [
         "a", "a"]
+
+
+def test_a_missing_value_refused_with_impute_none_is_named_by_its_line_in_the_file(tmp_path):
+    from mlplab.preprocessing import TablePreprocessor
+
+    path = tmp_path / "notes.csv"  # a quoted field over two lines: rows and lines part ways
+    path.write_text('a,note,y\n1,"two\nlines",x\n2,plain,y\n,plain,x\n4,plain,y\n')
+    table = read_table(path, owner="mlplab train")
+    assert table.lines.tolist() == [3, 4, 5, 6] and table.where(2) == "line 5 of notes.csv"
+    assert table.take([2, 0]).lines.tolist() == [5, 3]
+    with pytest.raises(ValueError, match=r"1 missing, the first on line 5 of notes.csv"):
+        TablePreprocessor().fit(table, target="y", task="classification", impute="none")

@@ -57,13 +57,16 @@ class Table:
     A number column is float64 with NaN for a missing value; a text column is an
     object array of str with None for a missing value. `source` names the file
     (or data set) in messages; `notes` says what reading did that a person
-    should know (fields of a number column read as missing).
+    should know (fields of a number column read as missing); `lines`, for a
+    text file, the line of the file where each row ends (rows are not lines
+    once a quoted field has spanned several).
     """
 
     names: list[str]
     columns: list[np.ndarray]
     source: str
     notes: list[str] = field(default_factory=list)
+    lines: np.ndarray | None = None
 
     @property
     def n_rows(self) -> int:
@@ -85,7 +88,14 @@ class Table:
     def take(self, rows: Any) -> Table:
         """The rows at the indices `rows`, in that order."""
         return Table(list(self.names), [c[rows] for c in self.columns], self.source,
-                     list(self.notes))
+                     list(self.notes), None if self.lines is None else self.lines[rows])
+
+    def where(self, row: int) -> str:
+        """Where row `row` (0-based) is, for a message: "line 7 of data.csv", or "row 3 of
+        data.npy" for a file without lines (and a built-in data set)."""
+        if self.lines is not None:
+            return f"line {int(self.lines[row])} of {self.source}"
+        return f"row {row + 1} of {self.source}"
 
     def find(self, key: Any, owner: str, name: str = "target") -> str:
         """The name of the column `key` designates: a name, or an index (negative from the end).
@@ -241,7 +251,7 @@ def _text_table(path: Path, delimiter: str | None, owner: str) -> Table:
         if len(fields) != len(names):
             raise invalid("data", owner, f"a table with {len(names)} fields in every row",
                           f"{len(fields)} fields on line {line} of {path.name}", raw=True)
-    table = Table(names, [], path.name)
+    table = Table(names, [], path.name, lines=np.array(lines, dtype=np.int64))
     table.columns = [_parse_column([row[j] for row in body], names[j], lines, path, owner,
                                    table.notes) for j in range(len(names))]
     return table
