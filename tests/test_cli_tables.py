@@ -233,6 +233,12 @@ def test_a_model_file_with_the_old_standardizer_still_predicts(capsys, tmp_path)
     assert code == 0, err
     expected = net.predict(scaler.transform(X)).argmax(axis=1)
     assert out.splitlines() == ["prediction", *map(str, expected)]
+    text = write_rows(tmp_path / "t.csv", ["a", "b"], [[1, "x"], [2, "y"]])
+    for command in ("predict", "evaluate"):  # such a model takes numbers only, and says so
+        code, _, err = run(capsys, command, tmp_path / "old.npz", text)
+        assert code == 2 and len(err.strip().splitlines()) == 1, err
+        assert f"The 'DATA' argument of mlplab {command} must be a table of finite numbers" in err
+        assert "line 2 of t.csv" in err and "load_csv" not in err and "'path'" not in err
 
 
 @pytest.mark.parametrize("suffix", [".tsv", ".npz", ".parquet"])
