@@ -422,7 +422,8 @@ PREDICT_ERRORS = {
                          "with missing 'a' and unknown 'A'"),
     "only the target column": (["label"], "clf", "with missing 'a', 'b', 'c'"),
     "gaps, trained with --impute none": (HEADER, "none", "no missing values in 'a' (with "
-                                         "--impute none). Got 30 missing, the first on line 2 of b.csv"),
+                                         "--impute none). Got 30 missing, the first on line 2 "
+                                         "of b.csv"),
 }
 
 
