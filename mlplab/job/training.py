@@ -150,8 +150,9 @@ def _refit(settings: TrainSettings, prepared: Prepared, loss: str, stopper: Earl
     and Courville, Deep Learning, 2016, algorithm 7.2). On small data sets the
     rows held out are a fifth of what there is to learn from. An ensemble's
     members each watched their own fold (`_folds`) and had their own best epoch:
-    each retrains for its own steps (`MemberSteps`), as if trained alone. No checkpoint: the run is short, and
-    a resumed run refits the same way from the first run's last checkpoint.
+    each retrains for its own steps (`MemberSteps`), as if trained alone. No
+    checkpoint: the run is short, and a resumed run refits the same way from the
+    first run's last checkpoint.
     per_epoch: the first run's steps per epoch; the refit's batches of `batch_size`
     rows are drawn from all rows.
     """
