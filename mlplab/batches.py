@@ -72,7 +72,10 @@ class WeightedBatches(Batches):
     Before yielding a batch it sets the objective's ``batch_weights`` to those
     of its rows, and ``loss_share`` to the batch's share of the epoch's
     weighted loss (its rows' s_i m_i over all rows'; see `mlplab.losses`), by
-    which the epoch's loss adds up the batches' losses.
+    which the epoch's loss adds up the batches' losses. With a row of weights
+    per member, (*population, n), both are per member: ``loss_share`` is then
+    (*population,), and ``member_share`` each member's share of its rows of
+    weight > 0 (by which the epoch's metrics add up; None for shared weights).
     """
 
     def __init__(self, objective: Any, batch_size: int | None, *, shuffle: bool = True,
@@ -84,15 +87,27 @@ class WeightedBatches(Batches):
         host = np.asarray(to_numpy(self.weights), dtype=float)
         mass = objective.loss.sample_mass(to_numpy(objective.y), np)
         self._mass = host if mass is None else host * np.asarray(mass, dtype=float)
-        self._total = max(float(self._mass.sum()), np.finfo(float).tiny)
-        self.loss_share = 1.0
+        self.per_member = host.ndim > 1
+        if self.per_member:
+            self._total = np.maximum(self._mass.sum(axis=-1), np.finfo(float).tiny)
+            self._positive = host > 0
+            self._positive_total = self._positive.sum(axis=-1)
+        else:
+            self._total = max(float(self._mass.sum()), np.finfo(float).tiny)
+        self.loss_share: Any = 1.0
+        self.member_share: np.ndarray | None = None
 
     def batch(self, rows: Any) -> tuple[Any, Any]:
-        objective = self.objective
-        if isinstance(rows, slice) or self.backend.is_numpy:
-            objective.batch_weights = self.weights[rows]
+        objective, backend = self.objective, self.backend
+        if isinstance(rows, slice) or backend.is_numpy:
+            objective.batch_weights = self.weights[..., rows]
         else:
-            objective.batch_weights = self.backend.xp.take(self.weights,
-                                                           self.backend.asarray(rows), axis=0)
-        self.loss_share = float(self._mass[rows].sum()) / self._total
+            objective.batch_weights = backend.xp.take(self.weights, backend.asarray(rows),
+                                                      axis=-1)
+        if self.per_member:
+            share = self._mass[..., rows].sum(axis=-1) / self._total
+            self.loss_share = share if backend.is_numpy else backend.asarray(share)
+            self.member_share = self._positive[..., rows].sum(axis=-1) / self._positive_total
+        else:
+            self.loss_share = float(self._mass[rows].sum()) / self._total
         return super().batch(rows)

@@ -25,6 +25,8 @@ weights s_i the loss is
 so integer weights give exactly the loss of the data with each row repeated
 s_i times. Written with the unweighted shares: L_s = sum_i v_i c_i and its
 gradient at row i is v_i times the unweighted one, v_i = s_i M / sum_j s_j m_j.
+A population may share one row of weights s (n_samples,) or give each member k
+its own, s: (*population, n_samples); member k's L_s then uses s[k] alone.
 """
 
 from __future__ import annotations
@@ -420,23 +422,39 @@ def has_per_sample(loss: Loss, *, from_logits: bool) -> bool:
 
 
 def sample_factors(loss: Loss, y: Any, weights: Any, xp: Any = np) -> Any:
-    """v_i = s_i M / sum_j s_j m_j (s_i for a summed loss): (n_samples,); see the module doc.
+    """v_i = s_i M / sum_j s_j m_j (s_i for a summed loss), shaped like `weights`; see the
+    module doc.
 
-    A batch whose weights are all zero gets factors 0: it adds nothing.
+    weights: (n_samples,), shared by every member of a population, or
+    (*population, n_samples), each member's own: each member's factors are then
+    those its own weights would give a single model. A batch whose weights are all
+    zero (for a member) gets factors 0: it adds nothing (to that member).
     """
     if loss.reduction == "sum":
         return weights
     mass = loss.sample_mass(y, xp)
-    total = xp.sum(weights) if mass is None else xp.sum(weights * mass)
     everything = y.shape[-2] if mass is None else xp.sum(mass)
+    if weights.ndim > 1:
+        return _member_factors(weights, mass, everything, xp)
+    total = xp.sum(weights) if mass is None else xp.sum(weights * mass)
     return weights * (everything / total) if total > 0 else weights * 0
+
+
+def _member_factors(weights: Any, mass: Any, everything: Any, xp: Any) -> Any:
+    """`sample_factors` for weights (*population, n_samples): each member's own total."""
+    total = xp.sum(weights if mass is None else weights * mass, axis=-1, keepdims=True)
+    some = total > 0
+    scale = everything / xp.where(some, total, xp.ones_like(total))
+    return xp.where(some, weights * scale, xp.zeros_like(weights))
 
 
 def weighted_value_and_gradient(loss: Loss, out: Any, y: Any, weights: Any, xp: Any = np, *,
                                 from_logits: bool = False) -> tuple[Any, Any]:
-    """The loss L_s and its gradient with per-sample weights s: (n_samples,); see the module doc.
+    """The loss L_s and its gradient with per-sample weights s; see the module doc.
 
-    out: (*population, n_samples, n_outputs), the logits when `from_logits`.
+    out: (*population, n_samples, n_outputs), the logits when `from_logits`; weights:
+    (n_samples,) for every member alike, or (*population, n_samples), member k's loss
+    weighted by its own row s[k] (exactly as a single model with weights s[k]).
     """
     if from_logits:
         _, gradient = loss.value_and_gradient_from_logits(out, y, xp)

@@ -16,7 +16,7 @@ import numpy as np
 
 from mlplab._checks import as_float_array, invalid
 from mlplab.activations import ACTIVATIONS
-from mlplab.backend import to_numpy
+from mlplab.backend import backend_of, to_numpy
 from mlplab.layers import Activation
 from mlplab.losses import Loss, SoftmaxCrossEntropy, weighted_value_and_gradient
 from mlplab.metrics import Metric, get_metric, metric_name
@@ -100,7 +100,11 @@ def evaluate(model: Any, X: Any, y: Any, loss: Loss,
     """Loss and metrics of `model` on checked (X, y), in predict mode (no dropout, running stats).
 
     Returns ``{"loss": ..., metric name: ...}``, each a float or one value per model.
-    sample_weight (n_samples,) on the model's backend weighs the loss (not the metrics).
+    sample_weight on the model's backend weighs the loss: (n_samples,) for every
+    member alike (the metrics are then unweighted, over all rows), or
+    (*population, n_samples), one row per member: each member's loss is weighted by
+    its own row, and its metrics are computed over its rows of weight > 0 alone
+    (see `member_metric`).
     """
     out = model.forward(X, training=False)
     fused = fuses_last_layer(model, loss)
@@ -111,9 +115,36 @@ def evaluate(model: Any, X: Any, y: Any, loss: Loss,
     else:
         value = loss.value_from_logits(z, y, xp) if fused else loss.value(out, y, xp)
     results = {"loss": value}
+    per_member = sample_weight is not None and sample_weight.ndim > 1
     for metric in metrics:
-        results[metric_name(metric)] = get_metric(metric)(out, y)
+        fn = get_metric(metric)
+        results[metric_name(metric)] = (member_metric(fn, out, y, sample_weight) if per_member
+                                        else fn(out, y))
     return results
+
+
+def member_metric(metric: Metric, out: Any, y: Any, weights: Any) -> Any:
+    """`metric` of each member over its own rows, those of weight > 0: (*population,).
+
+    out: (*population, n, n_outputs), y: (n, n_outputs), weights: (*population, n)
+    on the same backend. A member with no row of weight > 0 gets 0.
+    """
+    backend = backend_of(out)
+    xp = backend.xp
+    keep = np.asarray(to_numpy(weights)).reshape(-1, out.shape[-2]) > 0
+    outputs = xp.reshape(out, (-1, *out.shape[-2:]))
+    values = []
+    for k, rows in enumerate(keep):
+        index = np.flatnonzero(rows)
+        if len(index) == 0:
+            values.append(backend.asarray(0.0, dtype=out.dtype))
+        elif backend.is_numpy:
+            values.append(metric(outputs[k][index], y[index]))
+        else:
+            where = backend.asarray(index)
+            values.append(metric(xp.take(outputs[k, ...], where, axis=0),
+                                 xp.take(y, where, axis=0)))
+    return xp.reshape(xp.stack(values), tuple(out.shape[:-2]))
 
 
 def check_targets(model: Any, y: Any, n_samples: int, loss: Loss, owner: str, *,

@@ -32,7 +32,7 @@ from mlplab.history import History
 from mlplab.layers import BatchNorm
 from mlplab.losses import Loss, get_loss, has_per_sample
 from mlplab.metrics import Metric, get_metric, metric_name
-from mlplab.objective import Objective, check_targets, fuses_last_layer
+from mlplab.objective import Objective, check_targets, fuses_last_layer, member_metric
 from mlplab.optim import GradientTransformation, get_optimizer, sgd
 from mlplab.optim.solver import Solver
 from mlplab.sampling import AdaptiveSampling
@@ -85,9 +85,11 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss = "mse",
     optimizer: a transformation such as ``sgd(alpha)``, a solver such as
     ``lbfgs()``, or a name; default sgd(0.01).
     metrics: names or functions recorded per epoch beside the loss.
-    validation_data (X_val, y_val), or validation_split, a fraction of the rows
-    held out (shuffled; stratified by class for cross-entropy losses): its
-    loss and metrics are recorded per epoch as "val_loss", "val_<metric>".
+    validation_data (X_val, y_val) or (X_val, y_val, sample_weight_val), or
+    validation_split, a fraction of the rows held out (shuffled; stratified by
+    class for cross-entropy losses): its loss and metrics are recorded per
+    epoch as "val_loss", "val_<metric>" (see `mlplab.callbacks.Validation` for
+    what weights do to them).
     guard: stop with DivergenceError on a NaN or infinite loss, keeping the last
     finite weights (see DivergenceGuard). Solvers are guarded alike, from the
     loss at the starting weights on (see `mlplab.optim.solver.Solver`); with
@@ -108,10 +110,16 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss = "mse",
     weight of its class for a class-weighted softmax cross-entropy; see
     `mlplab.losses`): integer weights train exactly as the data with row i
     repeated s_i times would, full batch. Every member of a population gets the
-    same weights. A validation split splits the weights too, and "val_loss" is
-    weighted like "loss"; metrics stay unweighted. With AW-SGD the rows are
-    drawn to be unbiased for L_s: its target distribution is p_i = s_i / sum s
-    instead of uniform (see `mlplab.sampling`).
+    same weights, or, given weights of shape (*population, n_samples), each
+    member k its own row W[k], not all zero: member k then trains exactly as a
+    single model with ``sample_weight=W[k]`` on the same batches would (a 0/1
+    row leaves the member's rows of weight 0 out of its training). A validation
+    split splits the weights too (along their last axis), and "val_loss" is
+    weighted like "loss"; metrics stay unweighted (with weights per member,
+    each member's metrics, "val_" and training alike, count its rows of weight
+    > 0 alone). With AW-SGD the rows are drawn to be unbiased for L_s: its
+    target distribution is p_i = s_i / sum s instead of uniform (see
+    `mlplab.sampling`); it takes weights shared by the population only.
     optimizer_state: continue from this optimizer state, ``history.optimizer_state``
     of an earlier fit of the same model with the same optimizer (warm start),
     instead of a fresh ``optimizer.init``. Every gradient-step fit returns its
@@ -200,24 +208,49 @@ def _batch_sizes_near(size: int, n: int, *, equal: bool) -> str:
     return " or ".join(str(b) for b in (below, above) if b is not None)
 
 
-def _sample_weight(model: Any, value: Any, n: int, loss: Loss) -> Any:
-    """sample_weight checked: None, or (n,) finite weights >= 0, not all zero, on the model's
-    backend in its dtype."""
+def _sample_weight(model: Any, value: Any, n: int, loss: Loss, *,
+                   name: str = "sample_weight") -> Any:
+    """sample_weight checked: None, or finite weights >= 0 on the model's backend in its
+    dtype, (n,) for every member alike or (*population, n), one row per member; each
+    member's not all zero."""
     if value is None:
         return None
     fused = fuses_last_layer(model, loss)
     if not has_per_sample(loss, from_logits=fused):
         method = "per_sample_from_logits" if fused else "per_sample"
-        raise invalid("sample_weight", "fit", f"None with the loss {type(loss).__name__}, which "
+        raise invalid(name, "fit", f"None with the loss {type(loss).__name__}, which "
                       f"defines no per-sample values ({method})", "weights", raw=True)
-    weights = as_float_array("sample_weight", "fit", value, ndim=(1,), dtype=model.dtype)
-    if weights.shape[0] != n:
-        raise invalid("sample_weight", "fit", f"{n} weights, one per row of X",
+    population = tuple(model.population)
+    ndim = (1, 1 + len(population)) if population else (1,)
+    weights = as_float_array(name, "fit", value, ndim=ndim, dtype=model.dtype)
+    if weights.ndim == 1 and weights.shape[0] != n:
+        raise invalid(name, "fit", _weights_expected(n, population),
                       f"{weights.shape[0]} weights", raw=True)
-    if np.any(weights < 0) or not np.any(weights > 0):
-        raise invalid("sample_weight", "fit", "weights >= 0, not all zero",
-                      f"weights from {weights.min():g} to {weights.max():g}", raw=True)
+    if weights.ndim > 1 and weights.shape != (*population, n):
+        raise invalid(name, "fit", _weights_expected(n, population),
+                      f"shape {weights.shape}", raw=True)
+    members = weights.reshape(-1, n)
+    if np.any(weights < 0) or not np.all(np.any(members > 0, axis=-1)):
+        each = ", for every member" if weights.ndim > 1 else ""
+        raise invalid(name, "fit", f"weights >= 0, not all zero{each}",
+                      _weights_given(members), raw=True)
     return weights if model.backend.is_numpy else model.backend.asarray(weights)
+
+
+def _weights_expected(n: int, population: tuple[int, ...]) -> str:
+    one_each = f"{n} weights, one per row of X"
+    if not population:
+        return one_each
+    return (f"{one_each} (shape ({n},), every member alike) or one row of them per member "
+            f"of the population, shape {(*population, n)}")
+
+
+def _weights_given(members: np.ndarray) -> str:
+    """What is wrong with weights (members, n) in words: their range, or whose are all zero."""
+    if members.shape[0] > 1 and np.all(members >= 0):
+        zero = np.flatnonzero(~np.any(members > 0, axis=-1)).tolist()
+        return f"all zero for members {zero}"
+    return f"weights from {members.min():g} to {members.max():g}"
 
 
 def _batches(objective: Objective, batch_size: Any, shuffle: bool, seed: Any,
@@ -232,6 +265,11 @@ def _batches(objective: Objective, batch_size: Any, shuffle: bool, seed: Any,
         sampler = AdaptiveSampling()
     if not isinstance(sampler, AdaptiveSampling):
         raise invalid("sampler", "fit", "None, 'aw-sgd' or an AdaptiveSampling", sampler)
+    weights = objective.sample_weight
+    if weights is not None and weights.ndim > 1:  # one distribution q draws every member's rows
+        raise invalid("sampler", "fit", "None with a sample_weight per member (AW-SGD draws "
+                      "the same rows for every member; give sample_weight of shape "
+                      f"({weights.shape[-1]},))", "an AdaptiveSampling", raw=True)
     return sampler.batches(objective, batch_size, seed)
 
 
@@ -345,11 +383,15 @@ def _validation(model: Any, X: Any, y: Any, weights: Any, loss: Loss, data: Any,
         raise invalid("validation_data", "fit", "given alone, not with validation_split",
                       "both", raw=True)
     if data is not None:
-        if not isinstance(data, tuple | list) or len(data) != 2:
-            raise invalid("validation_data", "fit", "a pair (X_val, y_val)", data)
+        if not isinstance(data, tuple | list) or len(data) not in (2, 3):
+            raise invalid("validation_data", "fit", "a pair (X_val, y_val) or a triple "
+                          "(X_val, y_val, sample_weight_val)", data)
         X_val = model.check_input(data[0], "validation_data", "fit")
-        return X, y, weights, (X_val, check_targets(model, data[1], X_val.shape[0], loss, "fit",
-                                                    name="validation_data"), None)
+        n_val = X_val.shape[0]
+        weights_val = None if len(data) == 2 else _sample_weight(
+            model, data[2], n_val, loss, name="validation_data")
+        return X, y, weights, (X_val, check_targets(model, data[1], n_val, loss, "fit",
+                                                    name="validation_data"), weights_val)
     if split is None:
         return X, y, weights, None
     if not isinstance(split, float) or not 0 < split < 1:
@@ -371,13 +413,13 @@ def _validation(model: Any, X: Any, y: Any, weights: Any, loss: Loss, data: Any,
 
 
 def _rows(model: Any, X: Any, y: Any, weights: Any, rows: np.ndarray) -> tuple[Any, Any, Any]:
-    """Rows `rows` (host indices) of X, y and the weights (None stays None), on the model's
-    backend."""
+    """Rows `rows` (host indices) of X, y and the weights (None stays None; per-member
+    weights (*population, n) along their last axis), on the model's backend."""
     if model.backend.is_numpy:
-        return X[rows], y[rows], None if weights is None else weights[rows]
+        return X[rows], y[rows], None if weights is None else weights[..., rows]
     xp, index = model.backend.xp, model.backend.asarray(rows)
-    return tuple(None if a is None else xp.take(a, index, axis=0)  # type: ignore[return-value]
-                 for a in (X, y, weights))
+    return (xp.take(X, index, axis=0), xp.take(y, index, axis=0),
+            None if weights is None else xp.take(weights, index, axis=-1))
 
 
 def _with_builtin_callbacks(callbacks: Sequence[Callback], validation: Any, loss: Loss,
@@ -484,13 +526,16 @@ class EpochMeter:
     Batches are averaged weighted by their size (with sample weights, by their
     share of the weighted loss; metrics stay unweighted); a summed loss (the delta
     rule) is added up instead, so an epoch's value is the loss over all its
-    samples either way. With one batch per epoch (full batch) the step's own
-    values are the epoch's, and nothing needs adding up.
+    samples either way. With a row of sample weights per member, each member's
+    metrics count its own rows of weight > 0 alone (`mlplab.objective.member_metric`),
+    each batch weighted by its share of them. With one batch per epoch (full
+    batch) the step's own values are the epoch's, and nothing needs adding up.
     """
 
     def __init__(self, history: History, metrics: Sequence[str | Metric], *, summed: bool,
                  n: int, single_batch: bool, weighted: WeightedBatches | None = None) -> None:
         self.weighted = weighted  # its batches' loss_share weighs their (weighted) losses
+        self.per_member = weighted is not None and weighted.per_member
         self.metrics = [get_metric(m) for m in metrics]
         self.loss_column = history.column("loss")
         self.metric_columns = [history.column(metric_name(m)) for m in metrics]
@@ -505,8 +550,10 @@ class EpochMeter:
         weight = xb.shape[0] / self.n
         share = weight if self.weighted is None else self.weighted.loss_share
         self.loss_total += state.loss if self.summed else state.loss * share
+        if self.per_member and self.metrics:
+            weight = self._member_share(state)
         for i, metric in enumerate(self.metrics):
-            self.metric_totals[i] += metric(state.outputs, state.y_batch) * weight
+            self.metric_totals[i] += self._metric(metric, state) * weight
 
     def end_epoch(self, state: TrainingState) -> None:
         self.loss_column.append(self.loss_total)
@@ -518,7 +565,20 @@ class EpochMeter:
         self.loss_column.append(state.loss)
         if self.metrics:
             for column, metric in zip(self.metric_columns, self.metrics, strict=True):
-                column.append(metric(state.outputs, state.y_batch))
+                column.append(self._metric(metric, state))
+
+    def _metric(self, metric: Metric, state: TrainingState) -> Any:
+        """The metric on the step's batch: over all its rows, or per member over its own."""
+        if not self.per_member:
+            return metric(state.outputs, state.y_batch)
+        return member_metric(metric, state.outputs, state.y_batch,
+                             self.weighted.objective.batch_weights)  # type: ignore[union-attr]
+
+    def _member_share(self, state: TrainingState) -> Any:
+        """Each member's share of its rows of weight > 0 in this batch, on the model's backend."""
+        share = self.weighted.member_share  # type: ignore[union-attr]
+        backend = state.model.backend
+        return share if backend.is_numpy else backend.asarray(share, dtype=state.model.dtype)
 
 
 def _ignore(*args: Any) -> None:

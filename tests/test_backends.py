@@ -289,3 +289,12 @@ def test_data_on_another_device_of_the_same_library_is_moved_once():
 def test_a_model_cannot_move_to_nothing():
     with pytest.raises(ValueError, match=r"'backend' parameter of MLP.to must be one of"):
         MLP([2, 1]).to(None)
+
+
+@pytest.mark.parametrize("batching", [dict(batch_size=5, validation_split=0.25), dict()],
+                         ids=["minibatches-split", "full-batch"])
+def test_fit_with_weights_per_member_equals_numpy(backend, batching):
+    weights = RNG.integers(0, 3, (2, len(X))).astype(float)
+    weights[:, 0] = 1.0  # not all zero for either member
+    _assert_same_run(backend, _deep, lambda: mlplab.adam(0.01), epochs=3, seed=3,
+                     metrics=["mae"], sample_weight=weights, **batching)

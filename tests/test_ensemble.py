@@ -10,6 +10,7 @@ from mlplab import MLP, fit, job, save
 from mlplab.callbacks import EarlyStopping, MemberSteps, callback_from_config
 from mlplab.cli import main
 from mlplab.ensemble import mean_prediction, member_seeds
+from mlplab.job.folds import member_folds
 from mlplab.optim import adam
 
 
@@ -92,23 +93,32 @@ def settings(**changes):
     return job.TrainSettings(data="moons", seed=3, progress=False, **changes)
 
 
-def test_each_member_is_early_stopped_and_refitted_as_if_trained_alone():
-    """By hand, member by member: the first run to the population's last epoch (its best
-    epoch is the member's own), then a fresh network on all rows for its own steps."""
+def test_each_member_is_early_stopped_on_its_own_fold_and_refitted_as_if_trained_alone():
+    """By hand, member by member: a single network trained on all rows with weight 0 on its
+    own fold (weights = 1 - the fold's mask), validated on that fold, on the same batches, to
+    the population's last epoch (its best epoch is the member's own); then a fresh network
+    on all rows for its own steps."""
     net, history, metadata = job.train_job(settings(ensemble=3))
     assert net.population == (3,) and metadata["ensemble"] == 3
     line = metadata["trained"]
+    assert "each of the 3 networks watching its own fifth of the 200 rows" in line
+    assert "cross-validation" not in line  # 3 windows of 20%: not a partition
     assert re.search(r"last improved at epochs? \d+.*(each|every) network", line)
-    batch = int(re.search(r"in batches of (\d+)", line).group(1))
+    batch, drawn = map(int, re.search(r"in batches of about (\d+) \((\d+) rows drawn",
+                                      line).groups())
+    assert batch == 16 and drawn == 20  # 16 of 160 rows stepped on, as 20 of all 200
     prepared = job.prepare(settings(ensemble=3))
-    per_epoch = -(-160 // batch)  # 160 rows stepped on while 40 are watched
+    folds = member_folds(prepared.y, 3, job.VALIDATION_SPLIT, 3)
+    per_epoch = -(-200 // drawn)
     for k, seed in enumerate(member_seeds(3, 3)):
         first = MLP([2, 256, 2], output_activation="softmax", seed=seed)
         stopper = EarlyStopping("val_loss", patience=10**6, min_delta=job.MIN_DELTA)
+        fold = folds[k].astype(float)
         alone_history = fit(first, prepared.X, prepared.y, loss="softmax_crossentropy",
                             epochs=len(history),
                             optimizer=adam(1e-3, weight_decay=job.PRIOR_STRENGTH / 160),
-                            batch_size=batch, seed=3, validation_split=0.2, callbacks=[stopper])
+                            batch_size=drawn, seed=3, sample_weight=1 - fold,
+                            validation_data=(prepared.X, prepared.y, fold), callbacks=[stopper])
         np.testing.assert_allclose(np.asarray(history.history["val_loss"])[:, k],
                                    alone_history.history["val_loss"], rtol=1e-11)
         alone = MLP([2, 256, 2], output_activation="softmax", seed=seed)
@@ -118,6 +128,22 @@ def test_each_member_is_early_stopped_and_refitted_as_if_trained_alone():
             seed=3)
         for ours, theirs in zip(net.params, alone.params, strict=True):
             np.testing.assert_allclose(ours[k], theirs, rtol=1e-11, atol=1e-13)
+
+
+@pytest.mark.filterwarnings("ignore::mlplab.job.NotConverged")
+def test_five_members_watch_the_five_folds_of_a_stratified_partition():
+    _, _, metadata = job.train_job(settings(epochs=2, early_stopping=False,
+                                            validation_split=0.2))
+    assert ("each of the 5 networks watching its own fifth of the 200 rows (5-fold "
+            "cross-validation)") in metadata["trained"]
+    labels = job.prepare(settings()).y
+    folds = member_folds(labels, 5, 0.2, 3)
+    np.testing.assert_array_equal(folds.sum(axis=0), 1)  # every row watched by one member
+    np.testing.assert_array_equal(folds.sum(axis=1), 40)
+    np.testing.assert_array_equal(folds[:, labels == 1].sum(axis=1), 20)  # moons: 100 a class
+    # one network keeps the shared split
+    _, _, metadata = job.train_job(settings(epochs=2, ensemble=1))
+    assert "watching" not in metadata["trained"]
 
 
 def test_predict_and_evaluate_average_the_members(tmp_path):

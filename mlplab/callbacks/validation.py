@@ -31,7 +31,12 @@ class Validation(Callback):
     dtype, the loss's name and the metrics' names (user functions cannot be
     written down); it is meant for small held-out sets. sample_weight
     (n_val,), on the model's backend, weighs the loss as in training (see
-    `mlplab.losses`); the metrics stay unweighted.
+    `mlplab.losses`); the metrics stay unweighted, over all n_val rows.
+    sample_weight (*population, n_val) gives each member of a population its
+    own weights: member k's "val_loss" is weighted by row k, and its metrics
+    are computed over the rows whose weight is > 0 for it (unweighted), so
+    0/1 weights give each member its own validation rows (`mlplab train`'s
+    ensembles each watch their own fifth of the data this way).
     """
 
     def __init__(self, X: np.ndarray, y: np.ndarray, loss: Loss,

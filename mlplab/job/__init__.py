@@ -7,7 +7,9 @@ test rows (``test_split``) before anything is fitted, fits the preprocessing
 (`mlplab.preprocessing.TablePreprocessor`) on the training rows, trains an
 ensemble of ENSEMBLE MLPs from different starts (one population, `mlplab.ensemble`;
 one MLP for tables over ENSEMBLE_CELLS cells)
-until each one's validation loss stops improving (with a checkpoint every epoch),
+until each one's validation loss stops improving (each network watching its own
+fold of VALIDATION_SPLIT of the rows, `folds.member_folds`; one network watches a
+shared split) with a checkpoint every epoch,
 then by default trains fresh networks on all the training rows for the steps
 that took each (`training._refit`), with a weight decay of PRIOR_STRENGTH / rows
 (`optimizers.default_weight_decay`), scores the test rows, and saves the model
@@ -23,7 +25,7 @@ true: BFGS, L-BFGS, annealing) train on the whole data set at once, with
 `epochs` as their iteration limit; their search state cannot be saved, so
 they write no checkpoint.
 
-One module per step: `settings`, `optimizers`, `prepare`, `scoring`, `legacy`,
+One module per step: `settings`, `optimizers`, `prepare`, `folds`, `scoring`, `legacy`,
 `training`, `predicting`.
 """
 

@@ -17,6 +17,7 @@ from mlplab.callbacks import Checkpoint, EarlyStopping, MemberSteps
 from mlplab.checkpoint import read_checkpoint_metadata
 from mlplab.history import History
 from mlplab.io import save
+from mlplab.job.folds import member_folds
 from mlplab.job.optimizers import build_optimizer, default_weight_decay, training_loss
 from mlplab.job.prepare import Prepared, build_network, prepare
 from mlplab.job.scoring import scores_of, scores_text
@@ -72,17 +73,23 @@ def train_job(settings: TrainSettings, *, announce: Callable[[str], Any] | None 
     stopper = next((c for c in callbacks if isinstance(c, EarlyStopping)), None)
     if announce is not None:
         announce("\n".join([*prepared.lines, net.summary()]))
-    batch_size = (None if full_batch(settings.optimizer) else
-                  _batch_size(settings.batch_size, _fit_rows(settings, len(prepared.X))))
+    rows = _fit_rows(settings, len(prepared.X))
+    batch_size = None if full_batch(settings.optimizer) else _batch_size(settings.batch_size,
+                                                                         rows)
+    folds = _folds(settings, prepared)
+    fit_batch = batch_size if folds is None else _fold_batch(batch_size, len(prepared.X), rows)
     history = fit(net, prepared.X, prepared.y, loss=loss, epochs=settings.epochs,
-                  optimizer=optimizer, batch_size=batch_size, seed=settings.seed,
-                  validation_split=_validation_split(settings),
+                  optimizer=optimizer, batch_size=fit_batch, seed=settings.seed,
                   metrics=["accuracy"] if task == "classification" else ["mae"],
-                  callbacks=callbacks, progress=settings.progress, resume_from=settings.resume)
+                  callbacks=callbacks, progress=settings.progress, resume_from=settings.resume,
+                  **_watched(settings, prepared, folds))
     refitted = None
     if settings.refit and stopper is not None and _validation_split(settings) is not None:
-        net, refitted = _refit(settings, prepared, loss, stopper, batch_size)
-    trained = _stopping_line(settings, stopper, history, batch_size, len(prepared.X), refitted)
+        stepped = rows if folds is None else len(prepared.X)  # the first run's batches' rows
+        per_epoch = -(-stepped // fit_batch) if fit_batch else 1
+        net, refitted = _refit(settings, prepared, loss, stopper, batch_size, per_epoch)
+    trained = _stopping_line(settings, stopper, history, batch_size, len(prepared.X), refitted,
+                             folds=folds, fit_batch=fit_batch)
     lines = [*prepared.lines, trained]
     metadata = dict(metadata)  # the checkpoints keep the one they were given
     metadata["trained"] = trained
@@ -96,8 +103,44 @@ def train_job(settings: TrainSettings, *, announce: Callable[[str], Any] | None 
     return net, history, metadata
 
 
+def _folds(settings: TrainSettings, prepared: Prepared) -> np.ndarray | None:
+    """Each member's own validation rows, (K, n) booleans (`member_folds`), for an ensemble
+    watching a validation split; None for one network (a shared split) or no split."""
+    split = _validation_split(settings)
+    members = math.prod(prepared.net.population)
+    if not prepared.net.population or members < 2 or split is None:
+        return None
+    if not isinstance(split, float) or not 0 < split < 1:
+        raise invalid("validation_split", OWNER, "a float in the range (0, 1)", split)
+    strata = (prepared.y if prepared.metadata["task"] == "classification"
+              else np.zeros(len(prepared.y), dtype=np.int64))
+    return member_folds(strata, members, split, settings.seed)
+
+
+def _watched(settings: TrainSettings, prepared: Prepared,
+             folds: np.ndarray | None) -> dict[str, Any]:
+    """fit's arguments for the rows watched: a shared validation split, or every member its
+    own fold (trained on the rest: weight 0 on its fold, 1 elsewhere)."""
+    if folds is None:
+        return {"validation_split": _validation_split(settings)}
+    held = folds.astype(prepared.X.dtype)
+    return {"sample_weight": 1.0 - held, "validation_data": (prepared.X, prepared.y, held)}
+
+
+def _fold_batch(batch_size: int | None, n_rows: int, rows: int) -> int | None:
+    """The batch over all n_rows that holds about `batch_size` of each member's own `rows`
+    (members skip their fold's rows), so a member's batches and steps per epoch are those it
+    would have on its own rows: round(batch_size n_rows / rows)."""
+    if batch_size is None:
+        return None
+    if batch_size > rows:  # fit's own refusal, as a shared split would give it
+        raise invalid("batch_size", "fit", f"at most the number of samples ({rows}) or None "
+                      "for full batch", batch_size)
+    return min(n_rows, max(1, round(batch_size * n_rows / rows)))
+
+
 def _refit(settings: TrainSettings, prepared: Prepared, loss: str, stopper: EarlyStopping,
-           batch_size: int | None) -> tuple[MLP, str]:
+           batch_size: int | None, per_epoch: int) -> tuple[MLP, str]:
     """A fresh network trained on every training row for the steps that reached the best epoch.
 
     Early stopping holds out VALIDATION_SPLIT of the rows to choose how long to
@@ -106,13 +149,14 @@ def _refit(settings: TrainSettings, prepared: Prepared, loss: str, stopper: Earl
     gradient steps as the first run took to its best epoch (Goodfellow, Bengio
     and Courville, Deep Learning, 2016, algorithm 7.2). On small data sets the
     rows held out are a fifth of what there is to learn from. An ensemble's
-    members each had their own best epoch: each retrains for its own steps
-    (`MemberSteps`), as if trained alone. No checkpoint: the run is short, and
-    a resumed run refits the same way from the first run's last checkpoint.
+    members each watched their own fold (`_folds`) and had their own best epoch:
+    each retrains for its own steps (`MemberSteps`), as if trained alone. No
+    checkpoint: the run is short, and a resumed run refits the same way from the
+    first run's last checkpoint.
+    per_epoch: the first run's steps per epoch; the refit's batches of `batch_size`
+    rows are drawn from all rows.
     """
-    rows = _fit_rows(settings, len(prepared.X))
-    steps = (np.asarray(stopper.best_epoch) + 1) * (-(-rows // batch_size) if batch_size
-                                                      else 1)
+    steps = (np.asarray(stopper.best_epoch) + 1) * per_epoch
     net = build_network(settings, prepared.X.shape[1], prepared.net.n_outputs,
                         prepared.metadata["task"], math.prod(prepared.net.population))
     fit(net, prepared.X, prepared.y, loss=loss, iterations=int(steps.max()),
@@ -182,16 +226,20 @@ def _batch_size(batch_size: int | None, n_rows: int) -> int:
 
 
 def _stopping_line(settings: TrainSettings, stopper: EarlyStopping | None, history: History,
-                   batch_size: int | None, n_rows: int, refitted: str | None = None) -> str:
+                   batch_size: int | None, n_rows: int, refitted: str | None = None, *,
+                   folds: np.ndarray | None = None, fit_batch: int | None = None) -> str:
     """How training ended, with a warning when the epoch cap cut it short while improving.
 
     A full-batch solver that stopped before the cap (converged) says so, with its reason;
-    refitted: what `_refit` did after, instead of "(its weights kept)".
+    refitted: what `_refit` did after, instead of "(its weights kept)"; folds: the members'
+    own validation rows, if any, said with the batches drawn over all rows (fit_batch).
     """
     epochs = len(history)
     kept = " (its weights kept)" if refitted is None else f"; {refitted}"
     ran = (f"trained for {epochs} epochs in batches of {batch_size}" if batch_size else
            f"trained for {epochs} iterations on all rows at once")
+    if folds is not None:
+        ran = _folds_text(epochs, folds, _validation_split(settings), batch_size, fit_batch)
     if batch_size and settings.weight_decay is None:
         rows = _fit_rows(settings, n_rows)
         ran += f" with weight decay {PRIOR_STRENGTH:g}/{rows} = {default_weight_decay(rows):.3g}"
@@ -213,6 +261,21 @@ def _stopping_line(settings: TrainSettings, stopper: EarlyStopping | None, histo
         warnings.warn(message, NotConverged, stacklevel=3)
         return f"{ran}; warning: {message}"
     return f"{ran}: the {watched} was best at {at}{kept}"
+
+
+def _folds_text(epochs: int, folds: np.ndarray, split: float, batch_size: int | None,
+                fit_batch: int | None) -> str:
+    """The start of the training line when every network watched its own rows."""
+    members, n_rows = folds.shape
+    share = "fifth" if split == 0.2 else f"{split:.0%}"
+    partition = bool(folds.sum() == n_rows and folds.any(axis=0).all())
+    how = f" ({members}-fold cross-validation)" if partition else ""
+    watching = (f"each of the {members} networks watching its own {share} of the {n_rows} "
+                f"rows{how}")
+    if not batch_size:
+        return f"trained for {epochs} iterations on all rows at once, {watching}"
+    return (f"trained for {epochs} epochs, {watching} and training on the rest in batches of "
+            f"about {batch_size} ({fit_batch} rows drawn a step, the watched ones skipped)")
 
 
 class NotConverged(UserWarning):
