@@ -19,7 +19,7 @@ from mlplab.activations import ACTIVATIONS
 from mlplab.backend import backend_of, to_numpy
 from mlplab.layers import Activation
 from mlplab.losses import Loss, SoftmaxCrossEntropy, weighted_value_and_gradient
-from mlplab.metrics import Metric, get_metric, metric_name
+from mlplab.metrics import METRICS, Metric, get_metric, metric_name
 from mlplab.numpy_step import compile_gradients
 
 
@@ -127,8 +127,31 @@ def member_metric(metric: Metric, out: Any, y: Any, weights: Any) -> Any:
     """`metric` of each member over its own rows, those of weight > 0: (*population,).
 
     out: (*population, n, n_outputs), y: (n, n_outputs), weights: (*population, n)
-    on the same backend. A member with no row of weight > 0 gets 0.
+    on the same backend. A member with no row of weight > 0 gets 0. A registered
+    metric (`mlplab.metrics.METRICS`) is the mean of its per-row values over the
+    member's rows, all members in one pass; a function of the user's is called
+    once per member on its rows.
     """
+    per_row = _per_row(metric)
+    if per_row is not None:
+        xp = backend_of(out).xp
+        keep = xp.astype(weights > 0, out.dtype)
+        count = xp.sum(keep, axis=-1)
+        total = xp.sum(per_row(out, y) * keep, axis=-1)
+        return total / xp.where(count > 0, count, xp.ones_like(count))
+    return _member_metric_loop(metric, out, y, weights)
+
+
+def _per_row(metric: Metric) -> Any:
+    """The per-row form of a registered metric, or None (a function of the user's)."""
+    for name, registered in METRICS.items():
+        if registered is metric:
+            return METRICS.fact(name, "per_row")
+    return None
+
+
+def _member_metric_loop(metric: Metric, out: Any, y: Any, weights: Any) -> Any:
+    """`member_metric` one member at a time, for a metric without a per-row form."""
     backend = backend_of(out)
     xp = backend.xp
     keep = np.asarray(to_numpy(weights)).reshape(-1, out.shape[-2]) > 0

@@ -164,3 +164,27 @@ def test_validation_data_takes_weights_checked_like_sample_weight():
         fit(net, X, y, epochs=1, validation_data=(X[:10], y[:10], None, None))
     history = fit(net, X, y, epochs=1, validation_data=(X[:10], y[:10], np.ones(10)))
     assert np.shape(history["val_loss"]) == (1, 3)
+
+
+def test_member_metrics_in_one_pass_equal_the_metric_on_each_members_rows():
+    from mlplab.metrics import METRICS
+    from mlplab.objective import member_metric
+
+    rng = np.random.default_rng(3)
+    out = rng.random((4, 30, 3))
+    y = np.eye(3)[rng.integers(0, 3, 30)]
+    weights = (rng.random((4, 30)) < 0.6) * rng.random((4, 30))
+    weights[2] = 0.0  # a member without rows gets 0
+    for name in METRICS.names():
+        metric = METRICS[name]
+        per_row = METRICS.fact(name, "per_row")
+        assert per_row is not None, name  # every built-in metric has its per-row form
+        np.testing.assert_allclose(np.mean(per_row(out, y), axis=-1), metric(out, y),
+                                   rtol=1e-13)
+        fast = member_metric(metric, out, y, weights)
+        slow = member_metric(lambda o, t, m=metric: m(o, t), out, y, weights)  # the loop
+        np.testing.assert_allclose(fast, slow, rtol=1e-12, atol=1e-15)
+        for k in (0, 1, 3):
+            rows = weights[k] > 0
+            np.testing.assert_allclose(fast[k], metric(out[k][rows], y[rows]), rtol=1e-12)
+        assert fast[2] == 0.0
