@@ -144,6 +144,7 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss = "mse",
         with model.backend.errstate(over="ignore", invalid="ignore" if guard else "warn"):
             if isinstance(optimizer, Solver):
                 _check_solver_run(optimizer, batch_size, callbacks, resume_from, optimizer_state)
+                _check_replayed_validation(optimizer, model, validation, validation_split)
                 _solve(objective, optimizer, epochs, iterations, callbacks, history, seed)
             else:
                 batches = _batches(objective, batch_size, shuffle, seed, sampler)
@@ -325,6 +326,19 @@ def _config_or_none(optimizer: GradientTransformation) -> Any:
         return optimizer.get_config()
     except ValueError:  # a hand-built link or a function schedule: checked by state shape only
         return None
+
+
+def _check_replayed_validation(solver: Solver, model: Any, validation: Any, split: Any) -> None:
+    """Refuse validation where a solver replays a population's runs: the model holds the
+    final weights while the iterations are reported, so every "val_loss" would be the last."""
+    if validation is None or not solver.replays_population or not model.population:
+        return
+    name = "validation_split" if split is not None else "validation_data"
+    raise invalid(name, "fit", f"None with {solver.name} on a population: its members are "
+                  "solved one after another and their iterations reported afterwards, when "
+                  "only the final weights are left to validate (fit the members one at a "
+                  "time, or use a gradient optimizer)", split if split is not None else
+                  "validation data", raw=split is None)
 
 
 def _check_solver_run(solver: Solver, batch_size: Any, callbacks: list[Callback],

@@ -220,3 +220,21 @@ def test_large_tables_train_one_network_by_default_unless_asked(monkeypatch):
     single = job.prepare(settings(ensemble=1))
     assert single.net.population == () and not any("ensemble" in line
                                                     for line in single.lines)
+
+
+def test_a_solver_that_replays_a_population_refuses_validation(capsys):
+    X, y = _moons()
+    for solver in ("lbfgs", "bfgs"):
+        with pytest.raises(ValueError, match=r"'validation_split' parameter of fit .*one after "
+                                             r"another"):
+            fit(MLP([2, 4, 2], output_activation="softmax", seed=[1, 2]), X, y,
+                loss="softmax_crossentropy", optimizer=solver, iterations=3,
+                validation_split=0.2)
+    # one network validates each iteration, and annealing steps a population in lockstep
+    history = fit(MLP([2, 4, 2], output_activation="softmax", seed=1), X, y,
+                  loss="softmax_crossentropy", optimizer="lbfgs", iterations=5,
+                  validation_split=0.2)
+    assert len(set(np.round(history.history["val_loss"], 12))) > 1
+    assert main(["train", "moons", "--optimizer", "lbfgs", "--validation-split", "0.2"]) == 2
+    err = capsys.readouterr().err
+    assert "'--validation-split' flag" in err and "--ensemble 1" in err

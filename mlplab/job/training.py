@@ -66,6 +66,7 @@ def train_job(settings: TrainSettings, *, announce: Callable[[str], Any] | None 
     prepared = prepare(settings)
     net, task, metadata = prepared.net, prepared.metadata["task"], prepared.metadata
     optimizer = build_optimizer(settings, rows=_fit_rows(settings, len(prepared.X)))
+    _check_solver_validation(settings, optimizer, net)
     loss = training_loss(settings.loss, task)
     if settings.resume:
         _check_same_data(settings.resume, metadata)
@@ -101,6 +102,19 @@ def train_job(settings: TrainSettings, *, announce: Callable[[str], Any] | None 
     if settings.save:
         save(net, settings.save, metadata=metadata)
     return net, history, metadata
+
+
+def _check_solver_validation(settings: TrainSettings, optimizer: Any, net: MLP) -> None:
+    """A solver that replays an ensemble's runs (BFGS, L-BFGS) cannot watch validation rows:
+    refuse --validation-split there, naming the way out."""
+    if (settings.validation_split is None or not net.population
+            or not getattr(optimizer, "replays_population", False)):
+        return
+    raise invalid("validation_split", OWNER, f"left out with {settings.optimizer!r} on an "
+                  f"ensemble of {net.population[0]} networks (it solves them one after "
+                  "another, so there are no weights of each iteration to validate; "
+                  "--ensemble 1 trains one network that can watch a split)",
+                  settings.validation_split)
 
 
 def _folds(settings: TrainSettings, prepared: Prepared) -> np.ndarray | None:

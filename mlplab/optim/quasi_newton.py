@@ -42,6 +42,8 @@ class ScipyQuasiNewton(Solver):
     history_size: L-BFGS's number of stored correction pairs (ignored by BFGS).
     """
 
+    replays_population = True  # each member's SciPy run in turn, reported after (_replay)
+
     def __init__(self, method: str, *, gtol: float = 1e-6, history_size: int = 10) -> None:
         self.name = {"BFGS": "bfgs", "L-BFGS-B": "lbfgs"}[method]
         self.method = method

@@ -50,6 +50,10 @@ class Solver:
 
     name = "solver"
     config: dict[str, Any] | None = None
+    # True for a solver that runs a population's members one after another and reports
+    # their losses afterwards: the model then holds the final weights while the iterations
+    # are reported, so nothing can be computed from the weights of an iteration.
+    replays_population = False
 
     def minimize(self, objective: Any, max_iterations: int,
                  on_iteration: Callable[[Any], bool]) -> SolveResult:
