@@ -84,7 +84,8 @@ def add_train(commands: Any) -> None:
                        "rows // 10))); leave it out with a full-batch solver")
     train.add_argument("--validation-split", type=float, default=None,
                        help="fraction of the training rows held out to report val_loss each "
-                       f"epoch (default {job.VALIDATION_SPLIT} with early stopping, else none)")
+                       f"epoch (default {job.VALIDATION_SPLIT} with early stopping, else none; "
+                       "each network of an ensemble holds out its own)")
     train.add_argument("--loss", default=None, help="loss (default: softmax_crossentropy for "
                        f"classification, mse for regression): {listed(LOSSES)}")
     train.add_argument("--weight-decay", type=float, default=None,
