@@ -18,7 +18,9 @@ class TrainingState:
     loss: the loss per model; grads, updates: lists in the order of `params`;
     random_streams: the run's `RandomStreams` (checkpoints save and restore them);
     stateful_callbacks: the run's callbacks that keep state (`get_state`), in
-    order, which checkpoints save and restore; optimizer_config: the
+    order, which checkpoints save and restore; solver: the solver running the
+    loop (`mlplab.optim.solver.Solver`: each of its iterations is one epoch and
+    no step hooks are called), None for gradient steps; optimizer_config: the
     optimizer's config (None when it cannot be written down), which a
     checkpoint records so that a resume with another optimizer is refused.
     """
@@ -38,3 +40,4 @@ class TrainingState:
         self.random_streams: Any = None
         self.stateful_callbacks: list[Any] = []  # those whose state checkpoints keep
         self.optimizer_config: Any = None
+        self.solver: Any = None

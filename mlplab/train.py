@@ -367,6 +367,7 @@ def _solve(objective: Objective, solver: Solver, epochs: Any, iterations: Any,
     state = TrainingState(objective.model, None, history, epochs=max_iterations,
                           max_steps=max_iterations)
     state.random_streams = RandomStreams(objective.model, seed)
+    state.solver = solver
     objective.rngs = state.random_streams.per_layer  # dropout masks follow fit's seed
     losses = history.column("loss")
 
@@ -422,8 +423,24 @@ def _validation(model: Any, X: Any, y: Any, weights: Any, loss: Loss, data: Any,
     if len(parts.X_train) == 0:
         raise invalid("validation_split", "fit", f"{leaves}; of the {X.shape[0]} rows it holds "
                       f"out all {len(parts.X_test)}", split)
+    if weights is not None:
+        _check_split_weights(to_numpy(weights), parts.X_train[:, 0], parts.X_test[:, 0], split)
     return (*_rows(model, X, y, weights, parts.X_train[:, 0]),
             _rows(model, X, y, weights, parts.X_test[:, 0]))
+
+
+def _check_split_weights(weights: np.ndarray, train: np.ndarray, held: np.ndarray,
+                         split: float) -> None:
+    """Refuse a split that leaves a member (or the model) no row of weight > 0 on a side:
+    it would not train, or its val_loss would be 0 at every epoch."""
+    members = weights.reshape(-1, weights.shape[-1])
+    for side, rows in (("training", train), ("validation", held)):
+        empty = np.flatnonzero(~np.any(members[:, rows] > 0, axis=-1)).tolist()
+        if empty:
+            who = f"members {empty}" if weights.ndim > 1 else "the model"
+            raise invalid("validation_split", "fit", "a split that leaves rows of weight > 0 "
+                          "on both sides", f"{split}, which leaves {who} no {side} row of "
+                          "weight > 0", raw=True)
 
 
 def _rows(model: Any, X: Any, y: Any, weights: Any, rows: np.ndarray) -> tuple[Any, Any, Any]:

@@ -103,7 +103,10 @@ def test_each_member_is_early_stopped_on_its_own_fold_and_refitted_as_if_trained
     line = metadata["trained"]
     assert "each of the 3 networks watching its own fifth of the 200 rows" in line
     assert "cross-validation" not in line  # 3 windows of 20%: not a partition
-    assert re.search(r"last improved at epochs? \d+.*(each|every) network", line)
+    low, high = map(int, re.search(r"last improved at epochs (\d+) to (\d+), each network at "
+                                   r"its own", line).groups())
+    assert low < high  # the networks stopped at different epochs: MemberSteps has work to do
+    bests = set()
     batch, drawn = map(int, re.search(r"in batches of about (\d+) \((\d+) rows drawn",
                                       line).groups())
     assert batch == 16 and drawn == 20  # 16 of 160 rows stepped on, as 20 of all 200
@@ -121,6 +124,7 @@ def test_each_member_is_early_stopped_on_its_own_fold_and_refitted_as_if_trained
                             validation_data=(prepared.X, prepared.y, fold), callbacks=[stopper])
         np.testing.assert_allclose(np.asarray(history.history["val_loss"])[:, k],
                                    alone_history.history["val_loss"], rtol=1e-11)
+        bests.add(int(stopper.best_epoch) + 1)
         alone = MLP([2, 256, 2], output_activation="softmax", seed=seed)
         fit(alone, prepared.X, prepared.y, loss="softmax_crossentropy",
             iterations=(int(stopper.best_epoch) + 1) * per_epoch,
@@ -128,6 +132,7 @@ def test_each_member_is_early_stopped_on_its_own_fold_and_refitted_as_if_trained
             seed=3)
         for ours, theirs in zip(net.params, alone.params, strict=True):
             np.testing.assert_allclose(ours[k], theirs, rtol=1e-11, atol=1e-13)
+    assert min(bests) == low and max(bests) == high
 
 
 @pytest.mark.filterwarnings("ignore::mlplab.job.NotConverged")
@@ -238,3 +243,38 @@ def test_a_solver_that_replays_a_population_refuses_validation(capsys):
     assert main(["train", "moons", "--optimizer", "lbfgs", "--validation-split", "0.2"]) == 2
     err = capsys.readouterr().err
     assert "'--validation-split' flag" in err and "--ensemble 1" in err
+
+
+def test_predict_and_evaluate_refuse_a_population_saved_without_the_ensemble_record(
+        capsys, tmp_path):
+    save(MLP([2, 3, 1], seed=[1, 2]), tmp_path / "pop.npz")  # restarts, a sweep: not to average
+    data = tmp_path / "rows.csv"
+    data.write_text("a,b,y\n1,2,0.5\n3,4,1.5\n5,6,2.5\n")
+    for command in ("predict", "evaluate"):
+        assert main([command, str(tmp_path / "pop.npz"), str(data)]) == 2
+        err = capsys.readouterr().err
+        assert f"The 'MODEL' argument of mlplab {command} must be one network" in err
+        assert len(err.strip().splitlines()) == 1
+
+
+def test_member_steps_refuses_a_solver_and_an_annealed_ensemble_keeps_its_networks():
+    X, y = _moons()
+    for solver in ("annealing", "lbfgs"):
+        with pytest.raises(ValueError, match=f"MemberSteps with the solver {solver}"):
+            fit(MLP([2, 3, 2], output_activation="softmax", seed=[1, 2]), X, y,
+                loss="softmax_crossentropy", optimizer=solver, iterations=3,
+                callbacks=[MemberSteps([1, 3])])
+    net, _, metadata = job.train_job(settings(optimizer="annealing", validation_split=0.2,
+                                              patience=3, epochs=40, ensemble=2))
+    assert net.population == (2,)
+    assert metadata["trained"].endswith("their weights kept: a solver cannot retrain an "
+                                        "ensemble's networks for lengths of their own")
+
+
+def test_a_split_that_leaves_an_ensemble_nothing_to_train_on_names_the_split(capsys, tmp_path):
+    data = tmp_path / "six.csv"
+    data.write_text("a,b,y\n1,2,x\n2,3,y\n3,1,x\n4,4,y\n5,2,x\n6,1,y\n")
+    assert main(["train", str(data), "--target", "y", "--validation-split", "0.9"]) == 2
+    err = capsys.readouterr().err
+    assert "'--validation-split' flag" in err and "--batch-size" not in err
+    assert "leaves each network rows to train on" in err

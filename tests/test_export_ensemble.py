@@ -261,4 +261,5 @@ def test_cli_a_population_without_the_record_is_one_line(trained_file, tmp_path,
     save(net, tmp_path / "pop.npz", metadata=metadata)
     code, _, err = run(capsys, "export", tmp_path / "pop.npz", tmp_path / "pop.onnx")
     assert code == 2 and len(err.strip().splitlines()) == 1, err
-    assert "ensemble=True" in err and "population of 3" in err
+    assert "The 'MODEL' argument of mlplab export must be one network, or an ensemble" in err
+    assert "population of 3 models saved without the \"ensemble\" record" in err

@@ -188,3 +188,22 @@ def test_member_metrics_in_one_pass_equal_the_metric_on_each_members_rows():
             rows = weights[k] > 0
             np.testing.assert_allclose(fast[k], metric(out[k][rows], y[rows]), rtol=1e-12)
         assert fast[2] == 0.0
+
+
+def test_a_split_that_leaves_a_member_no_weighted_row_on_a_side_is_refused():
+    from mlplab.data import load
+
+    X, y = (np.asarray(a) for a in load("moons", seed=0))
+    weights = np.ones((2, len(X)))
+    weights[1] = 0.0
+    weights[1, 5] = 1.0  # one row: wherever the split puts it, one side has none
+    with pytest.raises(ValueError, match=r"'validation_split' parameter of fit .*leaves "
+                                         r"members \[1\] no (training|validation) row"):
+        fit(MLP([2, 3, 2], output_activation="softmax", seed=[1, 2]), X, y,
+            loss="softmax_crossentropy", sample_weight=weights, validation_split=0.3,
+            epochs=2, seed=0)
+    shared = np.zeros(len(X))
+    shared[7] = 1.0
+    with pytest.raises(ValueError, match=r"leaves the model no (training|validation) row"):
+        fit(MLP([2, 3, 2], output_activation="softmax", seed=1), X, y,
+            loss="softmax_crossentropy", sample_weight=shared, validation_split=0.3, epochs=2)

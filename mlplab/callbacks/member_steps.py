@@ -30,7 +30,11 @@ class MemberSteps(Resumable):
 
     steps: a positive int per member, shaped like the population (a list for one
     population axis); a single model takes one int. A member whose step count
-    the run never reaches keeps its last weights.
+    the run never reaches keeps its last weights. Gradient steps only: a
+    solver's iterate after k of its iterations is not what a run of k
+    iterations ends with (annealing keeps the best point it has seen, BFGS and
+    L-BFGS solve a population's members one after another), so solvers are
+    refused.
     State (`get_state`): the kept weights and which members are kept.
     """
 
@@ -49,6 +53,10 @@ class MemberSteps(Resumable):
         if self.steps.shape != population:
             raise invalid("steps", OWNER, f"one number of steps per population member, shape "
                           f"{population}", f"shape {self.steps.shape}", raw=True)
+        if state.solver is not None:
+            raise invalid("callbacks", OWNER, "a run of gradient steps (a solver's iterate "
+                          "after k iterations is not the end of a run of k)",
+                          f"MemberSteps with the solver {state.solver.name}", raw=True)
         self._backend = state.params.backend
         current = [*state.params, *state.model.buffers]
         self.kept = [copy_array(self._backend.xp, a) for a in current]

@@ -332,6 +332,8 @@ def _export(args: argparse.Namespace) -> str:
     preprocessing = metadata.get("preprocessing") or job.legacy_preprocessing(metadata, model)
     # A file of `mlplab train` that records "ensemble": K holds K networks to average.
     ensemble = "ensemble" in metadata
+    if not ensemble:
+        job.check_not_population(model, "mlplab export")
     members = metadata.get("ensemble")
     if ensemble and (not isinstance(members, int) or isinstance(members, bool) or members < 2
                      or tuple(model.population) != (members,)):

@@ -30,6 +30,7 @@ One module per step: `settings`, `optimizers`, `prepare`, `folds`, `scoring`, `l
 """
 
 from mlplab.job.legacy import (
+    check_not_population,
     legacy_evaluation,
     legacy_predictions,
     legacy_preprocessing,
@@ -110,6 +111,7 @@ __all__ = [
     "TrainSettings",
     "build_network",
     "build_optimizer",
+    "check_not_population",
     "checkpoint_path",
     "default_weight_decay",
     "encoded",

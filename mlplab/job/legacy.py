@@ -24,6 +24,7 @@ def legacy_predictions(model: Any, metadata: dict[str, Any], data: str,
                         target: Any) -> Predictions:
     """A model file without preprocessing (saved by `mlplab.save`, or by an older mlplab):
     its inputs are the columns of the data but the target, scaled as its file says."""
+    check_not_population(model, "mlplab predict")
     X = _legacy_inputs(data, target if target is not None else metadata.get("target"),
                        metadata, model.n_inputs)
     outputs = np.asarray(model.predict(X))
@@ -36,6 +37,7 @@ def legacy_predictions(model: Any, metadata: dict[str, Any], data: str,
 
 def legacy_evaluation(model: Any, metadata: dict[str, Any], data: str,
                        target: Any) -> dict[str, Any]:
+    check_not_population(model, "mlplab evaluate")
     task = metadata.get("task", "regression")
     target = target if target is not None else metadata.get("target")
     X, y = load(data, **_load_options(data, target, metadata.get("data_seed")))
@@ -51,6 +53,17 @@ def legacy_evaluation(model: Any, metadata: dict[str, Any], data: str,
                        [metric])
     return {"rows": len(X), **{k: float(np.mean(v)) for k, v in results.items()},
             "source": Path(data).name, "target": target, "notes": []}
+
+
+def check_not_population(model: Any, owner: str) -> None:
+    """Refuse a population saved from Python without the "ensemble" record of `mlplab train`:
+    its members may be restarts, an alpha sweep or anything else, whose mean means nothing."""
+    if model.population:
+        raise invalid("model", owner, "one network, or an ensemble saved by mlplab train",
+                      f"a population of {model.population[0]} models saved without the "
+                      "\"ensemble\" record that says to average them (in Python, "
+                      "mlplab.ensemble.mean_prediction averages them, or take one member)",
+                      raw=True)
 
 
 def _legacy_inputs(source: str, target: Any, metadata: dict[str, Any],

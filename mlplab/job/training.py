@@ -86,9 +86,13 @@ def train_job(settings: TrainSettings, *, announce: Callable[[str], Any] | None 
                   **_watched(settings, prepared, folds))
     refitted = None
     if settings.refit and stopper is not None and _validation_split(settings) is not None:
-        stepped = rows if folds is None else len(prepared.X)  # the first run's batches' rows
-        per_epoch = -(-stepped // fit_batch) if fit_batch else 1
-        net, refitted = _refit(settings, prepared, loss, stopper, batch_size, per_epoch)
+        if full_batch(settings.optimizer) and net.population:  # no MemberSteps for a solver
+            refitted = ("their weights kept: a solver cannot retrain an ensemble's networks for "
+                        "lengths of their own")
+        else:
+            stepped = rows if folds is None else len(prepared.X)  # the first run's batches' rows
+            per_epoch = -(-stepped // fit_batch) if fit_batch else 1
+            net, refitted = _refit(settings, prepared, loss, stopper, batch_size, per_epoch)
     trained = _stopping_line(settings, stopper, history, batch_size, len(prepared.X), refitted,
                              folds=folds, fit_batch=fit_batch)
     lines = [*prepared.lines, trained]
@@ -126,6 +130,11 @@ def _folds(settings: TrainSettings, prepared: Prepared) -> np.ndarray | None:
         return None
     if not isinstance(split, float) or not 0 < split < 1:
         raise invalid("validation_split", OWNER, "a float in the range (0, 1)", split)
+    n_rows = len(prepared.X)
+    if _fit_rows(settings, n_rows) < 1:
+        raise invalid("validation_split", OWNER, "a fraction that leaves each network rows "
+                      f"to train on besides those it watches; of the {n_rows} rows it has "
+                      f"each watch {n_rows}", split)
     strata = (prepared.y if prepared.metadata["task"] == "classification"
               else np.zeros(len(prepared.y), dtype=np.int64))
     return member_folds(strata, members, split, settings.seed)
