@@ -35,7 +35,7 @@ against the default pipeline). Accuracies on a few dozen test rows move by a row
 Needs scikit-learn and pandas (the `dev` extra).
 
 Run: python bench/real_data.py [--seeds 10] [--sets all|bundled|extra|NAME,...].
-All 13 sets over 10 seeds take about five minutes on one core.
+All 13 sets over 10 seeds take about ten minutes on one core.
 """
 
 from __future__ import annotations
