@@ -42,9 +42,11 @@ MIN_DELTA = 1e-4  # the least fall of the validation loss that counts as improvi
 ENSEMBLE = 5  # networks trained from different starts, their answers averaged (mlplab.ensemble)
 
 
-# The default ensemble is for tables of at most this many cells (rows x encoded inputs), where
-# five networks train in seconds; larger ones train one network unless --ensemble asks.
-ENSEMBLE_CELLS = 1_000_000
+# The default ensemble is for tables of at most this many cells (rows x encoded inputs): five
+# networks take about ten times one network's time (each runs until the slowest has stopped),
+# some 20 s for digits' 92,000 cells on one core, about a minute at this size; larger tables
+# train one network unless --ensemble asks.
+ENSEMBLE_CELLS = 250_000
 
 
 @dataclass
