@@ -126,8 +126,9 @@ def evaluate(model: Any, X: Any, y: Any, loss: Loss,
 def member_metric(metric: Metric, out: Any, y: Any, weights: Any) -> Any:
     """`metric` of each member over its own rows, those of weight > 0: (*population,).
 
-    out: (*population, n, n_outputs), y: (n, n_outputs), weights: (*population, n)
-    on the same backend. A member with no row of weight > 0 gets 0. A registered
+    out: (*population, n, n_outputs), y: (n, n_outputs) (or each member's own,
+    shaped like out), weights: (*population, n) on the same backend. A member
+    with no row of weight > 0 gets 0. A registered
     metric (`mlplab.metrics.METRICS`) is the mean of its per-row values over the
     member's rows, all members in one pass; a function of the user's is called
     once per member on its rows.
@@ -156,17 +157,19 @@ def _member_metric_loop(metric: Metric, out: Any, y: Any, weights: Any) -> Any:
     xp = backend.xp
     keep = np.asarray(to_numpy(weights)).reshape(-1, out.shape[-2]) > 0
     outputs = xp.reshape(out, (-1, *out.shape[-2:]))
+    targets = xp.reshape(y, (-1, *y.shape[-2:])) if y.ndim == out.ndim else None
     values = []
     for k, rows in enumerate(keep):
         index = np.flatnonzero(rows)
+        yk = y if targets is None else targets[k, ...]
         if len(index) == 0:
             values.append(backend.asarray(0.0, dtype=out.dtype))
         elif backend.is_numpy:
-            values.append(metric(outputs[k][index], y[index]))
+            values.append(metric(outputs[k][index], yk[index]))
         else:
             where = backend.asarray(index)
             values.append(metric(xp.take(outputs[k, ...], where, axis=0),
-                                 xp.take(y, where, axis=0)))
+                                 xp.take(yk, where, axis=0)))
     return xp.reshape(xp.stack(values), tuple(out.shape[:-2]))
 
 

@@ -207,3 +207,27 @@ def test_a_split_that_leaves_a_member_no_weighted_row_on_a_side_is_refused():
     with pytest.raises(ValueError, match=r"leaves the model no (training|validation) row"):
         fit(MLP([2, 3, 2], output_activation="softmax", seed=1), X, y,
             loss="softmax_crossentropy", sample_weight=shared, validation_split=0.3, epochs=2)
+
+
+def test_validation_gathers_each_members_rows_and_gets_the_same_values():
+    from mlplab.callbacks.validation import _members_rows
+    from mlplab.losses import get_loss
+    from mlplab.objective import evaluate
+
+    rng = np.random.default_rng(5)
+    X, y = rng.normal(size=(60, 4)), np.eye(3)[rng.integers(0, 3, 60)]
+    weights = (rng.random((3, 60)) < 0.25) * rng.integers(1, 3, (3, 60)).astype(float)
+    net = MLP([4, 6, 3], output_activation="softmax", seed=[1, 2, 3])
+    loss = get_loss("softmax_crossentropy")
+    Xg, yg, wg = _members_rows(X, y, weights)
+    m = int((weights > 0).sum(axis=1).max())
+    assert Xg.shape == (3, m, 4) and yg.shape == (3, m, 3) and wg.shape == (3, m)
+    full = evaluate(net, X, y, loss, ["accuracy", "mae", lambda o, t: (o * t).sum(-1).mean(-1)],
+                    sample_weight=weights)
+    gathered = evaluate(net, Xg, yg, loss, ["accuracy", "mae",
+                                            lambda o, t: (o * t).sum(-1).mean(-1)],
+                        sample_weight=wg)
+    for key in full:
+        np.testing.assert_allclose(gathered[key], full[key], rtol=1e-12)
+    dense = np.ones((3, 60))  # every row watched by every member: nothing to save
+    assert _members_rows(X, y, dense)[0] is X

@@ -9,6 +9,7 @@ import numpy as np
 
 from mlplab.callbacks.base import Callback, config_arguments
 from mlplab.callbacks.config import to_numpy
+from mlplab.layers import BatchNorm
 from mlplab.losses import LOSSES, Loss, get_loss, loss_from_config
 from mlplab.metrics import METRICS, Metric, metric_name
 from mlplab.objective import evaluate
@@ -36,7 +37,12 @@ class Validation(Callback):
     own weights: member k's "val_loss" is weighted by row k, and its metrics
     are computed over the rows whose weight is > 0 for it (unweighted), so
     0/1 weights give each member its own validation rows (`mlplab train`'s
-    ensembles each watch their own fifth of the data this way).
+    ensembles each watch their own fifth of the data this way). Then, on NumPy,
+    each member's rows of weight > 0 are gathered once, (K, m, n_inputs) padded
+    with rows of weight 0 to the longest, and the model computes m rows a
+    member instead of all n_val: the same values, in a fifth of the work for
+    five members watching a fifth each (not for a BatchNorm without running
+    statistics, whose predict mode normalizes by the rows it is given).
     """
 
     def __init__(self, X: np.ndarray, y: np.ndarray, loss: Loss,
@@ -44,6 +50,7 @@ class Validation(Callback):
         self.X, self.y, self.loss, self.metrics = X, y, loss, list(metrics)
         self.sample_weight = sample_weight
         self.names = ["val_loss", *(f"val_{metric_name(m)}" for m in self.metrics)]
+        self._data: tuple[Any, Any, Any] | None = None  # what on_epoch_end evaluates
 
     def get_config(self) -> dict[str, Any]:
         X, y = np.asarray(to_numpy(self.X)), np.asarray(to_numpy(self.y))
@@ -68,10 +75,33 @@ class Validation(Callback):
                    **arguments)
 
     def on_epoch_end(self, state: TrainingState) -> None:
-        results = evaluate(state.model, self.X, self.y, self.loss, self.metrics,
-                           sample_weight=self.sample_weight)
+        if self._data is None:  # batch statistics would change with the rows: not gathered
+            batch_stats = any(isinstance(layer, BatchNorm) and not layer.track_running_stats
+                              for layer in state.model.layers)
+            self._data = ((self.X, self.y, self.sample_weight) if batch_stats else
+                          _members_rows(self.X, self.y, self.sample_weight))
+        X, y, weights = self._data
+        results = evaluate(state.model, X, y, self.loss, self.metrics, sample_weight=weights)
         for name, value in zip(self.names, results.values(), strict=True):
             state.history.column(name).append(value)
+
+
+def _members_rows(X: Any, y: Any, weights: Any) -> tuple[Any, Any, Any]:
+    """(X, y, weights) to evaluate: as given, or for NumPy weights with one population axis
+    (K, n), each member's rows of weight > 0 gathered, (K, m, ...), padded to the longest
+    member's m with rows of weight 0 (where m is well below n, else as given)."""
+    if not (isinstance(weights, np.ndarray) and isinstance(X, np.ndarray) and weights.ndim == 2):
+        return X, y, weights
+    kept = [np.flatnonzero(row > 0) for row in weights]
+    m = max(len(rows) for rows in kept)
+    if m == 0 or m > 0.75 * weights.shape[1]:  # little to save
+        return X, y, weights
+    index = np.stack([np.concatenate([rows, np.full(m - len(rows), rows[0] if len(rows)
+                                                     else 0)]) for rows in kept])
+    gathered = np.take_along_axis(weights, index, axis=1)
+    for k, rows in enumerate(kept):
+        gathered[k, len(rows):] = 0.0  # the padding counts for nothing
+    return X[index], y[index], gathered
 
 
 def _loss_config(loss: Loss) -> dict[str, Any]:
