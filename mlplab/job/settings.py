@@ -43,8 +43,8 @@ ENSEMBLE = 5  # networks trained from different starts, their answers averaged (
 
 
 # The default ensemble is for tables of at most this many cells (rows x encoded inputs): five
-# networks take about ten times one network's time (each runs until the slowest has stopped),
-# some 20 s for digits' 92,000 cells on one core, about a minute at this size; larger tables
+# networks take several times one network's time (all run until the slowest has stopped),
+# some 17 s for digits' 92,000 cells on one core, about a minute at this size; larger tables
 # train one network unless --ensemble asks.
 ENSEMBLE_CELLS = 250_000
 
