@@ -17,16 +17,22 @@ from mlplab._checks import check_int, invalid
 from mlplab.backend import NUMPY, Backend, to_numpy
 
 
+def check_batch_size(batch_size: Any, n: int) -> int | None:
+    """`batch_size` checked against the n rows batched: None (full batch) or 1 to n."""
+    batch_size = check_int("batch_size", "fit", batch_size, low=1, allow_none=True)
+    if batch_size is not None and batch_size > n:
+        raise invalid("batch_size", "fit", f"at most the number of samples ({n}) or None "
+                      "for full batch", batch_size)
+    return batch_size
+
+
 class Batches:
     """Splits (X, y) into the batches of one epoch. X: (n, n_in), y: (n, n_out)."""
 
     def __init__(self, X: Any, y: Any, batch_size: int | None = None, *,
                  shuffle: bool = True, seed: Any = None, backend: Backend = NUMPY) -> None:
         n = X.shape[0]
-        batch_size = check_int("batch_size", "fit", batch_size, low=1, allow_none=True)
-        if batch_size is not None and batch_size > n:
-            raise invalid("batch_size", "fit", f"at most the number of samples ({n}) or None "
-                          "for full batch", batch_size)
+        batch_size = check_batch_size(batch_size, n)
         self.X, self.y, self.n = X, y, n
         self.size = n if batch_size is None else batch_size
         self.shuffle = shuffle and self.size < n

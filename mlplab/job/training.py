@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from mlplab._checks import check_int, invalid
+from mlplab.batches import check_batch_size
 from mlplab.callbacks import Checkpoint, EarlyStopping, MemberSteps
 from mlplab.checkpoint import read_checkpoint_metadata
 from mlplab.history import History
@@ -156,9 +157,7 @@ def _fold_batch(batch_size: int | None, n_rows: int, rows: int) -> int | None:
     would have on its own rows: round(batch_size n_rows / rows)."""
     if batch_size is None:
         return None
-    if batch_size > rows:  # fit's own refusal, as a shared split would give it
-        raise invalid("batch_size", "fit", f"at most the number of samples ({rows}) or None "
-                      "for full batch", batch_size)
+    check_batch_size(batch_size, rows)  # fit's own refusal, as a shared split would give it
     return min(n_rows, max(1, round(batch_size * n_rows / rows)))
 
 
