@@ -55,6 +55,17 @@ def copy_array(xp: Any, a: Any) -> Any:
     return a.copy() if isinstance(a, np.ndarray) else xp.asarray(a, copy=True)
 
 
+def copy_members(backend: Backend, members: np.ndarray, targets: Sequence[Any],
+                 sources: Sequence[Any]) -> None:
+    """Copy the population members that `members` marks (a host boolean over the population
+    axes; 0-d: the whole model or nothing) from each of `sources` into its `targets` array."""
+    if not members.any():
+        return
+    mask = members if backend.is_numpy else backend.asarray(members)
+    for target, source in zip(targets, sources, strict=True):
+        target[mask] = source[mask]
+
+
 def check_like(owner: str, name: str, arrays: Sequence[Any], like: Sequence[Any]) -> None:
     """Raise unless `arrays` match `like` (the run's parameters) in number and shapes."""
     shapes = [tuple(a.shape) for a in arrays]

@@ -13,6 +13,7 @@ from mlplab.callbacks.config import (
     arrays_state,
     check_like,
     copy_array,
+    copy_members,
     plain,
 )
 
@@ -89,11 +90,8 @@ class EarlyStopping(Resumable):
 
     def _keep(self, improved: np.ndarray, current: list[Any]) -> None:
         """Copy the improved members' arrays into the best ones."""
-        if not improved.any():
-            return
-        mask = improved if self._backend.is_numpy else self._backend.asarray(np.asarray(improved))
-        for best, now in zip((*self.best_weights, *self.best_buffers), current, strict=True):
-            best[mask] = now[mask]  # a boolean over the population axes (0-d: all or nothing)
+        copy_members(self._backend, np.asarray(improved), [*self.best_weights,
+                                                            *self.best_buffers], current)
 
     def on_train_end(self, state: TrainingState) -> None:
         self._running = False

@@ -8,7 +8,13 @@ import numpy as np
 
 from mlplab._checks import invalid
 from mlplab.callbacks.base import Resumable
-from mlplab.callbacks.config import arrays_from_state, arrays_state, check_like, copy_array
+from mlplab.callbacks.config import (
+    arrays_from_state,
+    arrays_state,
+    check_like,
+    copy_array,
+    copy_members,
+)
 
 if TYPE_CHECKING:
     from mlplab.state import TrainingState
@@ -65,18 +71,12 @@ class MemberSteps(Resumable):
 
     def on_step_end(self, state: TrainingState) -> None:
         now = self.steps == state.iteration + 1  # the step just taken is number iteration + 1
-        if not now.any():
-            return
-        mask = now if self._backend.is_numpy else self._backend.asarray(now)
-        for kept, array in zip(self.kept, [*state.params, *state.model.buffers], strict=True):
-            kept[mask] = array[mask]  # a boolean over the population axes (0-d: all or nothing)
+        copy_members(self._backend, now, self.kept, [*state.params, *state.model.buffers])
         self.done |= now
 
     def on_train_end(self, state: TrainingState) -> None:
         self._running = False
-        mask = self.done if self._backend.is_numpy else self._backend.asarray(self.done)
-        for array, kept in zip([*state.params, *state.model.buffers], self.kept, strict=True):
-            array[mask] = kept[mask]
+        copy_members(self._backend, self.done, [*state.params, *state.model.buffers], self.kept)
 
     def _state(self) -> dict[str, Any]:
         return {"done": self.done.copy(), **arrays_state("kept", self.kept)}
