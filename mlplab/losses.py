@@ -58,6 +58,12 @@ def _sum_of_squares(e: Any, xp: Any) -> Any:
     return xp.vecdot(flat, flat)
 
 
+def _log_sum_exp(z: Any, xp: Any) -> Any:
+    """log sum_k exp(z_k) over the last axis, kept (..., 1), shifted by the max to stay finite."""
+    shift = xp.max(z, axis=-1, keepdims=True)
+    return xp.log(xp.sum(xp.exp(z - shift), axis=-1, keepdims=True)) + shift
+
+
 def _row_sums(a: Any, xp: Any) -> Any:
     """Sum over the output axis: (*population, n_samples, n_outputs) -> (*population, n_samples)."""
     return xp.sum(a, axis=-1)
@@ -367,8 +373,7 @@ class SoftmaxCrossEntropy(Loss):
         return None if self.class_weights is None else _constant(self.class_weights, out, xp)
 
     def value(self, out: Any, y: Any, xp: Any = np) -> Any:
-        shift = xp.max(out, axis=-1, keepdims=True)
-        log_norm = xp.log(xp.sum(xp.exp(out - shift), axis=-1, keepdims=True)) + shift
+        log_norm = _log_sum_exp(out, xp)
         w, t = self._weights(out, xp), self._targets(y)
         if w is None:
             return _total(t * (log_norm - out), xp) / out.shape[-2]
@@ -383,8 +388,7 @@ class SoftmaxCrossEntropy(Loss):
         return (mass * softmax(out, xp) - w * t) / denominator
 
     def per_sample(self, out: Any, y: Any, xp: Any = np) -> Any:
-        shift = xp.max(out, axis=-1, keepdims=True)
-        log_norm = xp.log(xp.sum(xp.exp(out - shift), axis=-1, keepdims=True)) + shift
+        log_norm = _log_sum_exp(out, xp)
         w, t = self._weights(out, xp), self._targets(y)
         if w is None:
             return _row_sums(t * (log_norm - out), xp) / out.shape[-2]
