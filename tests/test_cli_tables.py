@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 import pytest
+from table_files import write_rows
 
 from mlplab import MLP, job, load, save
 from mlplab.cli import main
@@ -17,14 +18,6 @@ def run(capsys, *args):
     code = main([str(a) for a in args])
     captured = capsys.readouterr()
     return code, captured.out, captured.err
-
-
-def write_rows(path, header, rows):
-    with path.open("w", newline="") as file:
-        writer = csv.writer(file)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
 
 
 def read_rows(path):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from table_files import write_rows
 
 from mlplab import MLP, job, save
 from mlplab.cli import main
@@ -352,14 +353,6 @@ def _rows(n, seed):
 
 
 HEADER = ["id", "a", "b", "c", "label", "value"]
-
-
-def write_rows(path, header, rows):
-    with path.open("w", newline="") as file:
-        writer = csv.writer(file)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
 
 
 def columns(path, keep):
